@@ -1,0 +1,156 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/lab"
+	"github.com/gracelab/gracelab/lab/units"
+)
+
+// The functions here are what the mage targets call, one each, so the
+// magefile stays a list of names and help lines.
+
+func setup() (lab.Config, lab.Provider, error) {
+	repo, err := os.Getwd()
+	if err != nil {
+		return lab.Config{}, nil, err
+	}
+	cfg, err := lab.ConfigFromEnv(repo)
+	if err != nil {
+		return cfg, nil, err
+	}
+	p, err := Provider(cfg)
+	return cfg, p, err
+}
+
+// interruptible makes SIGINT and SIGTERM cancel ctx, so a run stops its
+// load, cleans up and stores a partial result instead of dying.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// Up is lab:up.
+func Up(ctx context.Context) error {
+	cfg, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return LabUp(ctx, cfg, p, os.Stdout)
+}
+
+// Down is lab:down.
+func Down(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return p.Down(ctx, os.Stdout)
+}
+
+// Status is lab:status.
+func Status(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	up, line, err := p.Running(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(line)
+	if !up {
+		return nil
+	}
+	return p.Exec(ctx, nil, os.Stdout, os.Stderr, lab.Runner, "status")
+}
+
+// Shell is lab:shell.
+func Shell(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return p.Shell(ctx)
+}
+
+// List is experiment:list.
+func List(w io.Writer) {
+	fmt.Fprintln(w, "servers and their unit variants (experiment:variant <server> <variant>):")
+	for _, s := range units.Servers() {
+		vs, _ := units.Of(s)
+		for _, v := range vs {
+			fmt.Fprintf(w, "  %-8s %-12s systemctl %-7s %s\n", v.Server, v.Name, v.Action, v.Summary)
+		}
+	}
+	fmt.Fprintln(w, "profiles: keepalive, new-conn (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (15s)")
+}
+
+// Server is experiment:reload <server>.
+func Server(ctx context.Context, server string) error {
+	vs, err := units.Of(server)
+	if err != nil {
+		return err
+	}
+	return runBatch(ctx, vs)
+}
+
+// Variant is experiment:variant <server> <variant>.
+func Variant(ctx context.Context, server, variant string) error {
+	v, err := units.Find(server, variant)
+	if err != nil {
+		return err
+	}
+	return runBatch(ctx, []units.Variant{v})
+}
+
+// All is experiment:all.
+func All(ctx context.Context) error { return runBatch(ctx, units.Catalog) }
+
+func runBatch(ctx context.Context, vs []units.Variant) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	cfg, p, err := setup()
+	if err != nil {
+		return err
+	}
+	o, err := OptionsFromEnv(cfg.Repo)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := LabUp(ctx, cfg, p, o.Out); err != nil {
+		return err
+	}
+	// A run killed without cleanup leaves units and processes: clear them.
+	p.Exec(ctx, nil, o.Out, os.Stderr, lab.Runner, "cleanup")
+	rs, err := RunVariants(ctx, cfg, p, vs, o)
+	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
+	PrintTable(o.Out, rs)
+	return err
+}
+
+// PrintTable is the batch in one line per run.
+func PrintTable(w io.Writer, rs []*result.Result) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-22s %-10s %7s %7s %9s %8s %-18s %s\n", "variant", "profile", "sent", "failed", "gap(ms)", "tracked", "final", "verdict")
+	for _, r := range rs {
+		tracked := "-"
+		for _, c := range r.Verdict.Checks {
+			if c.Name == "systemd_tracks_server" {
+				tracked = map[bool]string{true: "yes", false: "no"}[c.Outcome == "pass"]
+			}
+		}
+		fmt.Fprintf(w, "%-22s %-10s %7d %7d %9.0f %8s %-18s %s\n", r.Server+"/"+r.Variant, r.Profile, r.Summary.Sent, r.Summary.Failed,
+			r.Summary.LongestGapMS, tracked, r.Final.Snapshot.ActiveState+"/"+r.Final.Snapshot.SubState, strings.ToUpper(string(r.Verdict.Overall)))
+	}
+}

@@ -1,0 +1,106 @@
+// Package load runs open-loop HTTP load and records every request: when it
+// was scheduled, when it went out, how long it took from its scheduled time,
+// how it ended and which process served it.
+package load
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Class is how a request ended.
+type Class uint8
+
+// Request outcomes; everything but OK is a failure.
+const (
+	OK Class = iota
+	Refused
+	Reset
+	EOF
+	Timeout
+	HTTP5xx
+	HTTPOther
+	Other
+)
+
+var classNames = [...]string{"ok", "refused", "reset", "eof", "timeout", "http_5xx", "http_other", "other"}
+
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "invalid"
+}
+
+// FailureClasses lists the failure classes in report order.
+func FailureClasses() []Class {
+	return []Class{Refused, Reset, EOF, Timeout, HTTP5xx, HTTPOther, Other}
+}
+
+// Record is one request. Offsets are from the start of the load, so a
+// record needs no absolute time and stays small.
+type Record struct {
+	Scheduled time.Duration // when the schedule said to send it
+	Sent      time.Duration // when it actually went out
+	Latency   time.Duration // from Scheduled to the end of the response
+	PID       int32         // serving process, from the response header
+	Code      uint16
+	Class     Class
+	Err       string // only for failures
+}
+
+// End is when the request ended, as an offset from the start.
+func (r *Record) End() time.Duration { return r.Scheduled + r.Latency }
+
+// Classify turns an HTTP status and a client error into a class. Errors
+// arrive as strings from some clients, so both forms are understood.
+func Classify(code int, err error, errText string) Class {
+	if err == nil && errText == "" {
+		switch {
+		case code >= 200 && code < 400:
+			return OK
+		case code >= 500:
+			return HTTP5xx
+		default:
+			return HTTPOther
+		}
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return Refused
+		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+			return Reset
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return Timeout
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return Timeout
+		}
+		errText = err.Error()
+	}
+	return classifyText(code, errText)
+}
+
+func classifyText(code int, s string) Class {
+	switch {
+	case strings.Contains(s, "connection refused"):
+		return Refused
+	case strings.Contains(s, "connection reset"), strings.Contains(s, "broken pipe"):
+		return Reset
+	case strings.Contains(s, "Timeout"), strings.Contains(s, "timeout"), strings.Contains(s, "deadline exceeded"):
+		return Timeout
+	case strings.HasSuffix(s, "EOF"), strings.Contains(s, "server closed idle connection"):
+		return EOF
+	case code >= 500:
+		return HTTP5xx
+	case code >= 400:
+		return HTTPOther
+	}
+	return Other
+}

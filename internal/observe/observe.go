@@ -1,0 +1,190 @@
+// Package observe asks systemd (over D-Bus, with go-systemd) and the
+// kernel what they believe about a unit, and asks the server who serves.
+package observe
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	sdbus "github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/servers/sample"
+)
+
+// Systemd is a connection to the lab's systemd.
+type Systemd struct {
+	conn *sdbus.Conn
+}
+
+// Connect uses systemd's private socket, so the lab needs no dbus-daemon.
+func Connect(ctx context.Context) (*Systemd, error) {
+	c, err := sdbus.NewSystemdConnectionContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to systemd (is this a systemd machine, and are we root?): %w", err)
+	}
+	return &Systemd{conn: c}, nil
+}
+
+// Close closes the connection.
+func (s *Systemd) Close() { s.conn.Close() }
+
+// Unit reads the unit's state as a snapshot (without the serving process).
+func (s *Systemd) Unit(ctx context.Context, unit string) (result.Snapshot, error) {
+	var snap result.Snapshot
+	up, err := s.conn.GetUnitPropertiesContext(ctx, unit)
+	if err != nil {
+		return snap, err
+	}
+	snap.ActiveState, _ = up["ActiveState"].(string)
+	snap.SubState, _ = up["SubState"].(string)
+	sp, err := s.conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	if err != nil {
+		return snap, err
+	}
+	if v, ok := sp["MainPID"].(uint32); ok {
+		snap.MainPID = int(v)
+	}
+	if v, ok := sp["NRestarts"].(uint32); ok {
+		snap.NRestarts = int(v)
+	}
+	snap.Result, _ = sp["Result"].(string)
+	snap.PIDFile, _ = sp["PIDFile"].(string)
+	if snap.PIDFile != "" {
+		if b, err := os.ReadFile(snap.PIDFile); err == nil {
+			snap.PIDFileContent = strings.TrimSpace(string(b))
+		}
+	}
+	if cg, _ := sp["ControlGroup"].(string); cg != "" {
+		snap.CgroupPIDs = CgroupPIDs(cg)
+	}
+	return snap, nil
+}
+
+// CgroupPIDs lists the processes in a control group as systemd names it,
+// recursively. Where systemd mounts it depends on the host: the unified
+// hierarchy at /sys/fs/cgroup, or a hybrid one (as on this CI's kernel).
+func CgroupPIDs(cg string) []int {
+	var pids []int
+	for _, base := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup"} {
+		if _, err := os.Stat(filepath.Join(base, cg, "cgroup.procs")); err == nil {
+			return walkProcs(filepath.Join(base, cg))
+		}
+	}
+	return pids
+}
+
+func walkProcs(root string) []int {
+	var pids []int
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, n)
+			}
+		}
+		return nil
+	})
+	return pids
+}
+
+// Ancestors returns pid's parent chain, nearest first, ending at PID 1.
+func Ancestors(pid int) []int {
+	var out []int
+	for i := 0; i < 64 && pid > 1; i++ {
+		ppid, err := parentOf(pid)
+		if err != nil || ppid == 0 {
+			break
+		}
+		out = append(out, ppid)
+		pid = ppid
+	}
+	return out
+}
+
+func parentOf(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces and parentheses; fields follow the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bad stat for %d", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, fmt.Errorf("bad stat for %d", pid)
+	}
+	return strconv.Atoi(f[1])
+}
+
+// probe uses a fresh connection each time so it sees who accepts new
+// connections now, not who held an old keep-alive connection.
+var probe = &http.Client{
+	Timeout:   time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true},
+}
+
+// Serving asks the server at addr which process answers.
+func Serving(ctx context.Context, addr string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/health", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := probe.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("health: %s", resp.Status)
+	}
+	return strconv.Atoi(resp.Header.Get(sample.HeaderPID))
+}
+
+// Snapshot combines systemd's view with who serves.
+func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Duration) result.Snapshot {
+	snap, err := s.Unit(ctx, unit)
+	if err != nil {
+		snap.ActiveState = "unknown: " + err.Error()
+	}
+	snap.AtMS = float64(at.Microseconds()) / 1000
+	pid, err := Serving(ctx, addr)
+	if err != nil {
+		snap.ServingError = err.Error()
+	} else {
+		snap.ServingPID = pid
+		snap.ServingAncestors = Ancestors(pid)
+	}
+	return snap
+}
+
+// WaitHealthy polls the health check until it answers or the timeout ends.
+func WaitHealthy(ctx context.Context, addr string, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		pid, err := Serving(ctx, addr)
+		if err == nil {
+			return pid, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return 0, fmt.Errorf("not healthy after %s: %v", timeout, last)
+}

@@ -1,0 +1,207 @@
+// Package result is the schema of one run's result file and its safe
+// storage: written atomically, never overwritten, read back strictly.
+package result
+
+import (
+	"time"
+)
+
+// SchemaVersion changes when a field changes meaning; readers refuse others.
+const SchemaVersion = 1
+
+// Result is everything needed to re-read one run without the lab.
+type Result struct {
+	Schema      int       `json:"schema"`
+	ID          string    `json:"id"`
+	Experiment  string    `json:"experiment"`
+	Server      string    `json:"server"`
+	Variant     string    `json:"variant"`
+	Profile     string    `json:"profile"`
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	WallMS      float64   `json:"wall_ms"`
+	Interrupted bool      `json:"interrupted,omitempty"`
+	// Errors are problems of the run itself (not of the server under test),
+	// such as a unit that never became healthy.
+	Errors []string `json:"errors,omitempty"`
+
+	Env      Env           `json:"env"`
+	Unit     Unit          `json:"unit"`
+	Load     LoadProfile   `json:"load"`
+	Reloads  []Reload      `json:"reloads"`
+	Timeline Timeline      `json:"timeline"`
+	Slow     []SlowRequest `json:"slow_requests"`
+	Failures []Failure     `json:"failure_samples,omitempty"`
+	Summary  Summary       `json:"summary"`
+	Final    Final         `json:"final"`
+	Journal  []string      `json:"journal"`
+	Verdict  Verdict       `json:"verdict"`
+}
+
+// Env is where the run happened.
+type Env struct {
+	Provider       string            `json:"provider"`
+	Distro         string            `json:"distro"`
+	Suite          string            `json:"suite"`
+	Kernel         string            `json:"kernel"`
+	SystemdVersion string            `json:"systemd_version"`
+	GoVersion      string            `json:"go_version"`
+	CPUs           int               `json:"cpus"`
+	Modules        map[string]string `json:"modules"`
+}
+
+// File is a file the run installed, with its exact text.
+type File struct {
+	Path string `json:"path"`
+	Text string `json:"text"`
+}
+
+// Unit is what was installed and what systemd made of it.
+type Unit struct {
+	Name       string            `json:"name"`
+	Files      []File            `json:"files"`
+	Verify     string            `json:"verify_output"`
+	VerifyExit int               `json:"verify_exit"`
+	Show       map[string]string `json:"show"`
+}
+
+// LoadProfile is the load and the reload schedule.
+type LoadProfile struct {
+	Rate          int       `json:"rate_per_s"`
+	DurationMS    float64   `json:"duration_ms"`
+	KeepAlive     bool      `json:"keepalive"`
+	TimeoutMS     float64   `json:"timeout_ms"`
+	Path          string    `json:"path"`
+	Action        string    `json:"action"`
+	ReloadAtMS    []float64 `json:"reload_at_ms"`
+	SlowPerReload int       `json:"slow_per_reload"`
+	SlowMS        int       `json:"slow_ms"`
+}
+
+// Snapshot is what systemd reported and who served, at one moment.
+type Snapshot struct {
+	AtMS           float64 `json:"at_ms"`
+	MainPID        int     `json:"main_pid"`
+	ActiveState    string  `json:"active_state"`
+	SubState       string  `json:"sub_state"`
+	Result         string  `json:"result"`
+	NRestarts      int     `json:"n_restarts"`
+	PIDFile        string  `json:"pid_file,omitempty"`
+	PIDFileContent string  `json:"pid_file_content,omitempty"`
+	CgroupPIDs     []int   `json:"cgroup_pids"`
+	ServingPID     int     `json:"serving_pid"`
+	// ServingAncestors is the serving process's parent chain up to PID 1,
+	// so a supervisor as MainPID (start_server) counts as tracking.
+	ServingAncestors []int  `json:"serving_ancestors,omitempty"`
+	ServingError     string `json:"serving_error,omitempty"`
+}
+
+// Reload is one `systemctl reload` (or restart) during the load.
+type Reload struct {
+	N       int      `json:"n"`
+	Command string   `json:"command"`
+	StartMS float64  `json:"start_ms"`
+	TookMS  float64  `json:"took_ms"`
+	Exit    int      `json:"exit"`
+	Output  string   `json:"output,omitempty"`
+	Before  Snapshot `json:"before"`
+	After   Snapshot `json:"after"`
+	Settled Snapshot `json:"settled"`
+}
+
+// Bin counts requests by their scheduled send time.
+type Bin struct {
+	StartMS float64        `json:"start_ms"`
+	Sent    int            `json:"sent"`
+	OK      int            `json:"ok"`
+	Failed  map[string]int `json:"failed,omitempty"`
+	PIDs    map[int]int    `json:"pids,omitempty"`
+	P50MS   float64        `json:"p50_ms"`
+	P99MS   float64        `json:"p99_ms"`
+	MaxMS   float64        `json:"max_ms"`
+}
+
+// Timeline is the requests in short bins.
+type Timeline struct {
+	BinMS float64 `json:"bin_ms"`
+	Bins  []Bin   `json:"bins"`
+}
+
+// SlowRequest is one long request started just before a reload.
+type SlowRequest struct {
+	Reload    int     `json:"reload"`
+	StartMS   float64 `json:"start_ms"`
+	LatencyMS float64 `json:"latency_ms"`
+	Outcome   string  `json:"outcome"` // completed or cut
+	Class     string  `json:"class"`
+	PID       int     `json:"pid,omitempty"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Failure is one failed request, kept as a sample for the reader.
+type Failure struct {
+	ScheduledMS float64 `json:"scheduled_ms"`
+	Class       string  `json:"class"`
+	Error       string  `json:"error"`
+}
+
+// Summary is the run in a few numbers.
+type Summary struct {
+	Sent         int            `json:"sent"`
+	OK           int            `json:"ok"`
+	Failed       int            `json:"failed"`
+	ByClass      map[string]int `json:"failed_by_class"`
+	LongestGapMS float64        `json:"longest_gap_ms"`
+	GapStartMS   float64        `json:"gap_start_ms"`
+	P50MS        float64        `json:"latency_p50_ms"`
+	P99MS        float64        `json:"latency_p99_ms"`
+	MaxMS        float64        `json:"latency_max_ms"`
+	PIDs         []int          `json:"pids"`
+	TargetRate   float64        `json:"target_rate"`
+	AchievedRate float64        `json:"achieved_rate"`
+	SendLagP99MS float64        `json:"send_lag_p99_ms"`
+	SendLagMaxMS float64        `json:"send_lag_max_ms"`
+	FellBehind   bool           `json:"fell_behind"`
+	SlowTotal    int            `json:"slow_total"`
+	SlowDone     int            `json:"slow_completed"`
+}
+
+// Process is a process found after the run.
+type Process struct {
+	PID     int    `json:"pid"`
+	Command string `json:"command"`
+}
+
+// Final is the unit's state at the end of the load, and what was left after
+// it was stopped and removed.
+type Final struct {
+	Snapshot      Snapshot  `json:"snapshot"`
+	StopExit      int       `json:"stop_exit"`
+	AfterStop     Snapshot  `json:"after_stop"`
+	ProcessesLeft []Process `json:"processes_left"`
+	UnitRemoved   bool      `json:"unit_removed"`
+}
+
+// Outcome of a check or a run.
+type Outcome string
+
+// The three outcomes. Unknown is for data that cannot decide; it is never
+// shown as pass.
+const (
+	Pass    Outcome = "pass"
+	Fail    Outcome = "fail"
+	Unknown Outcome = "unknown"
+)
+
+// Check is one verdict with its reason in words.
+type Check struct {
+	Name    string  `json:"name"`
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason"`
+}
+
+// Verdict is the overall outcome and the checks behind it.
+type Verdict struct {
+	Overall Outcome `json:"overall"`
+	Checks  []Check `json:"checks"`
+}

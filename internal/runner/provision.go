@@ -1,0 +1,80 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/gracelab/gracelab/lab/units"
+)
+
+// Provision prepares any systemd machine for runs: the service user and
+// our directories. Every provider calls this one function, so the nspawn
+// container and the Vagrant VM are set up alike. Safe to repeat.
+func Provision(ctx context.Context, w io.Writer) error {
+	if _, err := user.Lookup(User); err != nil {
+		out, code, err := command(ctx, 30*time.Second, "useradd", "--system", "--no-create-home",
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", User)
+		if err != nil || code != 0 {
+			return fmt.Errorf("useradd %s: exit %d %v: %s", User, code, err, strings.TrimSpace(out))
+		}
+		fmt.Fprintf(w, "created system user %s\n", User)
+	}
+	if err := os.MkdirAll("/etc/gracelab", 0o755); err != nil {
+		return err
+	}
+	u, err := user.Lookup(User)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "provisioned: user %s (uid %s), /etc/gracelab\n", User, u.Uid)
+	return nil
+}
+
+// Status prints what of ours is installed and running.
+func Status(ctx context.Context, w io.Writer, binDir string) {
+	ents, _ := os.ReadDir(binDir)
+	var bins []string
+	for _, e := range ents {
+		bins = append(bins, e.Name())
+	}
+	fmt.Fprintf(w, "binaries in %s: %s\n", binDir, orNone(strings.Join(bins, " ")))
+	out, _, _ := command(ctx, 10*time.Second, "systemctl", "list-units", "--all", "--no-legend", "--plain", "gracelab-*")
+	fmt.Fprintf(w, "units of ours loaded: %s\n", orNone(strings.TrimSpace(out)))
+	for _, p := range OurProcesses(binDir) {
+		fmt.Fprintf(w, "process of ours: %d %s\n", p.PID, p.Command)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Cleanup removes every unit of ours and kills stray processes of ours,
+// saying what it cleaned: what an interrupted or killed run leaves.
+func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
+	n := 0
+	for _, v := range units.Catalog {
+		_, errU := os.Stat(v.UnitPath())
+		st := show(ctx, v.UnitName(), "LoadState", "ActiveState")
+		if errU == nil || (st["LoadState"] != "" && st["LoadState"] != "not-found") {
+			Remove(ctx, v)
+			fmt.Fprintf(w, "cleaned: unit %s (was %s)\n", v.UnitName(), st["ActiveState"])
+			n++
+		}
+	}
+	for _, p := range OurProcesses(binDir) {
+		if proc, err := os.FindProcess(p.PID); err == nil && proc.Kill() == nil {
+			fmt.Fprintf(w, "cleaned: stray process %d %s\n", p.PID, p.Command)
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,382 @@
+// Package runner is the work done inside the lab: install a unit variant,
+// start it, put it under load, reload it on schedule, watch what systemd
+// and the clients see, remove it, and return one result.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/analysis"
+	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/observe"
+	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/lab/units"
+	"github.com/gracelab/gracelab/servers/sample"
+)
+
+// User is the unprivileged user every sample server runs as.
+const User = "gracelab"
+
+// Profiles of load.
+const (
+	KeepAlive = "keepalive"
+	NewConn   = "new-conn"
+)
+
+// Spec is one run.
+type Spec struct {
+	Experiment    string
+	Variant       units.Variant
+	Profile       string
+	Rate          int
+	Duration      time.Duration
+	Timeout       time.Duration
+	ReloadAt      []time.Duration
+	SlowPerReload int
+	Slow          time.Duration
+	Listen        string
+	BinDir        string
+	Provider      string
+	Suite         string
+}
+
+// DefaultSpec is the issue's load: about 1000 req/s for 15 s, three reloads.
+func DefaultSpec(v units.Variant) Spec {
+	return Spec{
+		Experiment: "reload", Variant: v, Profile: KeepAlive,
+		Rate: 1000, Duration: 15 * time.Second, Timeout: 5 * time.Second,
+		ReloadAt:      []time.Duration{4 * time.Second, 8 * time.Second, 12 * time.Second},
+		SlowPerReload: 3, Slow: 2 * time.Second,
+		Listen: "127.0.0.1:18080", BinDir: "/opt/gracelab/bin",
+	}
+}
+
+// Validate rejects specs that cannot make a meaningful run.
+func (s Spec) Validate() error {
+	switch {
+	case s.Rate < 1 || s.Rate > 100000:
+		return fmt.Errorf("rate %d req/s is out of range (1..100000)", s.Rate)
+	case s.Duration < time.Second || s.Duration > time.Hour:
+		return fmt.Errorf("duration %s is out of range (1s..1h)", s.Duration)
+	case s.Profile != KeepAlive && s.Profile != NewConn:
+		return fmt.Errorf("profile %q is not %s or %s", s.Profile, KeepAlive, NewConn)
+	}
+	for _, at := range s.ReloadAt {
+		if at <= 0 || at >= s.Duration {
+			return fmt.Errorf("reload at %s is outside the load's %s", at, s.Duration)
+		}
+	}
+	return nil
+}
+
+// slowLead is how long before a reload the slow requests start, so they
+// are in flight when it happens.
+const slowLead = 300 * time.Millisecond
+
+// Run does one run. It always cleans up the unit; an interrupted context
+// gives a partial result marked interrupted. The error is for runs that
+// produced no result at all.
+func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	v := spec.Variant
+	unit := v.UnitName()
+	files, err := units.Render(v, units.Params{Bin: spec.BinDir, Listen: spec.Listen, User: User})
+	if err != nil {
+		return nil, err
+	}
+	sd, err := observe.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer sd.Close()
+	// A leftover of an earlier run would hold the port: remove it first.
+	Remove(context.WithoutCancel(ctx), v)
+	if err := portFree(spec.Listen); err != nil {
+		return nil, err
+	}
+
+	started := time.Now().UTC()
+	r := &result.Result{
+		Schema: result.SchemaVersion, Experiment: spec.Experiment, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
+		Started: started,
+		Env:     Environment(spec.Provider, spec.Suite, filepath.Join(spec.BinDir, v.Server), filepath.Join(spec.BinDir, "start_server")),
+		Unit:    result.Unit{Name: unit, Files: files},
+		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: ms(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
+			TimeoutMS: ms(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
+	}
+	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Experiment, v.Server, v.Name, spec.Profile, r.Env.Suite)
+	for _, at := range spec.ReloadAt {
+		r.Load.ReloadAtMS = append(r.Load.ReloadAtMS, ms(at))
+	}
+	// Cleanup must run even when ctx is cancelled by an interrupt.
+	bg := context.WithoutCancel(ctx)
+	defer func() {
+		r.Finished = time.Now().UTC()
+		r.WallMS = ms(r.Finished.Sub(r.Started))
+	}()
+
+	if err := install(bg, files); err != nil {
+		Remove(bg, v)
+		return nil, err
+	}
+	r.Unit.Verify, r.Unit.VerifyExit, _ = command(bg, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())
+	r.Unit.Show = show(bg, unit, "Type", "PIDFile", "ExecStart", "ExecReload", "Restart", "User", "Group", "EnvironmentFiles", "RuntimeDirectory", "KillMode", "GuessMainPID")
+
+	fmt.Fprintf(progress, "%s: starting %s\n", v.ID(), unit)
+	if err := systemctl(ctx, "start", unit); err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	} else if _, err := observe.WaitHealthy(ctx, spec.Listen, 15*time.Second); err != nil {
+		r.Errors = append(r.Errors, "server did not become healthy: "+err.Error())
+	}
+	if len(r.Errors) == 0 {
+		runLoad(ctx, spec, sd, r, progress)
+	}
+	r.Interrupted = ctx.Err() != nil
+
+	finish(bg, spec, sd, r)
+	r.Verdict = analysis.Judge(r)
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func install(ctx context.Context, files []result.File) error {
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.Path, []byte(f.Text), 0o644); err != nil {
+			return err
+		}
+	}
+	return systemctl(ctx, "daemon-reload")
+}
+
+// Remove stops a variant's unit and deletes its files; safe to repeat.
+func Remove(ctx context.Context, v units.Variant) {
+	command(ctx, 60*time.Second, "systemctl", "stop", v.UnitName())
+	command(ctx, 10*time.Second, "systemctl", "reset-failed", v.UnitName())
+	removed := false
+	for _, p := range []string{v.UnitPath(), v.EnvPath()} {
+		if os.Remove(p) == nil {
+			removed = true
+		}
+	}
+	if removed {
+		command(ctx, 30*time.Second, "systemctl", "daemon-reload")
+	}
+}
+
+func portFree(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("port %s is in use (another server or an earlier run still listens there; `go run mage.go lab:status` shows ours): %w", addr, err)
+	}
+	return ln.Close()
+}
+
+// runLoad drives the load, the reloads and the slow requests, and fills in
+// the timeline, reloads and summary.
+func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Result, progress io.Writer) {
+	unit := spec.Variant.UnitName()
+	lr := load.Start(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
+		KeepAlive: spec.Profile == KeepAlive, Timeout: spec.Timeout})
+	began := lr.Began
+	since := func() time.Duration { return time.Since(began) }
+
+	var wg sync.WaitGroup
+	var slowMu sync.Mutex
+	var reloads []result.Reload
+	wg.Go(func() {
+		for i, at := range spec.ReloadAt {
+			if !sleepUntil(ctx, began.Add(at-slowLead)) {
+				return
+			}
+			before := sd.Snapshot(ctx, unit, spec.Listen, since())
+			for range spec.SlowPerReload {
+				wg.Go(func() {
+					s := slowRequest(ctx, spec, i+1, since)
+					slowMu.Lock()
+					r.Slow = append(r.Slow, s)
+					slowMu.Unlock()
+				})
+			}
+			if !sleepUntil(ctx, began.Add(at)) {
+				return
+			}
+			rl := reload(ctx, spec, i+1, since)
+			rl.Before = before
+			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
+			// Settle before the next reload's slow requests start.
+			next := spec.Duration
+			if i+1 < len(spec.ReloadAt) {
+				next = spec.ReloadAt[i+1]
+			}
+			settle := began.Add(min(at+2500*time.Millisecond, next-slowLead-200*time.Millisecond))
+			sleepUntil(ctx, settle)
+			rl.Settled = sd.Snapshot(ctx, unit, spec.Listen, since())
+			reloads = append(reloads, rl)
+			fmt.Fprintf(progress, "  reload %d at %.1fs: exit %d, serving PID %d -> %d, systemd MainPID %d (%s/%s)\n",
+				rl.N, rl.StartMS/1000, rl.Exit, rl.Before.ServingPID, rl.Settled.ServingPID, rl.Settled.MainPID, rl.Settled.ActiveState, rl.Settled.SubState)
+		}
+	})
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-lr.Done():
+			break loop
+		case <-tick.C:
+			p := lr.Progress()
+			fmt.Fprintf(progress, "  [%5.1fs/%.0fs] requests %d, failed %d\n", p.Elapsed.Seconds(), spec.Duration.Seconds(), p.Done, p.Failed)
+		}
+	}
+	recs := lr.Wait()
+	wg.Wait()
+	r.Reloads = reloads
+	total := spec.Duration
+	if ctx.Err() != nil {
+		total = min(total, since())
+	}
+	r.Timeline = result.Timeline{BinMS: 100, Bins: analysis.Bins(recs, 100*time.Millisecond, total)}
+	r.Summary = analysis.Summarize(recs, spec.Rate, total)
+	r.Failures = failureSamples(recs, 30)
+	for _, s := range r.Slow {
+		r.Summary.SlowTotal++
+		if s.Outcome == "completed" {
+			r.Summary.SlowDone++
+		}
+	}
+	sortSlow(r.Slow)
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(time.Until(t)):
+		return true
+	}
+}
+
+func reload(ctx context.Context, spec Spec, n int, since func() time.Duration) result.Reload {
+	args := []string{spec.Variant.Action, spec.Variant.UnitName()}
+	rl := result.Reload{N: n, Command: "systemctl " + strings.Join(args, " "), StartMS: ms(since())}
+	t0 := time.Now()
+	out, code, err := command(ctx, 90*time.Second, "systemctl", args...)
+	rl.TookMS = ms(time.Since(t0))
+	rl.Exit, rl.Output = code, strings.TrimSpace(out)
+	if err != nil {
+		rl.Output = err.Error()
+	}
+	return rl
+}
+
+// slowRequest is a long request on its own connection, in flight when the
+// reload happens: completed if the full response arrived.
+func slowRequest(ctx context.Context, spec Spec, n int, since func() time.Duration) result.SlowRequest {
+	c := &http.Client{Timeout: spec.Slow + 10*time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	s := result.SlowRequest{Reload: n, StartMS: ms(since())}
+	t0 := time.Now()
+	url := fmt.Sprintf("http://%s/slow?ms=%d", spec.Listen, spec.Slow.Milliseconds())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := c.Do(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		s.PID, _ = strconv.Atoi(resp.Header.Get(sample.HeaderPID))
+		if err == nil && resp.StatusCode != 200 {
+			err = errors.New(resp.Status)
+		}
+	}
+	s.LatencyMS = ms(time.Since(t0))
+	code := 0
+	if resp != nil {
+		code = resp.StatusCode
+	}
+	s.Class = load.Classify(code, err, "").String()
+	s.Outcome = "completed"
+	if err != nil {
+		s.Outcome, s.Error = "cut", err.Error()
+	}
+	return s
+}
+
+// failureSamples keeps up to n failures spread over the run.
+func failureSamples(recs []load.Record, n int) []result.Failure {
+	var idx []int
+	for i := range recs {
+		if recs[i].Class != load.OK {
+			idx = append(idx, i)
+		}
+	}
+	var out []result.Failure
+	step := max(1, len(idx)/n)
+	for j := 0; j < len(idx) && len(out) < n; j += step {
+		rc := recs[idx[j]]
+		out = append(out, result.Failure{ScheduledMS: ms(rc.Scheduled), Class: rc.Class.String(), Error: rc.Err})
+	}
+	return out
+}
+
+func sortSlow(s []result.SlowRequest) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && (s[j].Reload < s[j-1].Reload || s[j].Reload == s[j-1].Reload && s[j].StartMS < s[j-1].StartMS); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// finish records the final state, the journal, stops and removes the unit
+// and checks nothing of ours is left running.
+func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Result) {
+	v := spec.Variant
+	unit := v.UnitName()
+	r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
+	command(ctx, 10*time.Second, "journalctl", "--sync")
+	out, _, _ := command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
+		"--since", "@"+strconv.FormatInt(r.Started.Unix()-1, 10))
+	r.Journal = journalLines(out, 400)
+	_, r.Final.StopExit, _ = command(ctx, 60*time.Second, "systemctl", "stop", unit)
+	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
+	r.Final.ProcessesLeft = OurProcesses(spec.BinDir)
+	for _, p := range r.Final.ProcessesLeft {
+		// Recorded above as a finding; killed so the next run starts clean.
+		if proc, err := os.FindProcess(p.PID); err == nil {
+			proc.Kill()
+		}
+	}
+	Remove(ctx, v)
+	lsOut := show(ctx, unit, "LoadState")
+	_, err := os.Stat(v.UnitPath())
+	r.Final.UnitRemoved = errors.Is(err, os.ErrNotExist) && lsOut["LoadState"] == "not-found"
+}
+
+func journalLines(out string, max int) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if l == "" || strings.HasPrefix(l, "-- ") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) > max {
+		lines = append(lines[:max], fmt.Sprintf("… %d more lines cut", len(lines)-max))
+	}
+	return lines
+}

@@ -1,0 +1,136 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+// command runs a program and returns its combined output and exit code; an
+// error only when it could not run at all.
+func command(ctx context.Context, timeout time.Duration, name string, args ...string) (string, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), ee.ExitCode(), nil
+	}
+	if err != nil {
+		return out.String(), -1, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return out.String(), 0, nil
+}
+
+// systemctl runs systemctl and fails on a non-zero exit, with its output.
+func systemctl(ctx context.Context, args ...string) error {
+	out, code, err := command(ctx, 60*time.Second, "systemctl", args...)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("systemctl %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// show returns `systemctl show` properties as systemd formats them for users.
+func show(ctx context.Context, unit string, props ...string) map[string]string {
+	out, _, _ := command(ctx, 10*time.Second, "systemctl", "show", unit, "-p", strings.Join(props, ","))
+	m := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// Environment describes the lab machine, and the modules the given binaries
+// were built with.
+func Environment(provider, suite string, binaries ...string) result.Env {
+	env := result.Env{Provider: provider, Suite: suite, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Modules: map[string]string{}}
+	osr := osRelease()
+	env.Distro = osr["PRETTY_NAME"]
+	if env.Suite == "" {
+		env.Suite = osr["VERSION_CODENAME"]
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		env.Kernel = strings.TrimSpace(string(b))
+	}
+	if out, _, err := command(context.Background(), 10*time.Second, "systemctl", "--version"); err == nil {
+		line, _, _ := strings.Cut(out, "\n")
+		env.SystemdVersion = strings.TrimPrefix(line, "systemd ")
+	}
+	for _, b := range binaries {
+		bi, err := buildinfo.ReadFile(b)
+		if err != nil {
+			continue
+		}
+		env.GoVersion = bi.GoVersion
+		for _, d := range bi.Deps {
+			if d.Replace != nil {
+				d = d.Replace
+			}
+			env.Modules[d.Path] = d.Version
+		}
+	}
+	return env
+}
+
+func osRelease() map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = strings.Trim(v, `"`)
+		}
+	}
+	return m
+}
+
+// OurProcesses lists processes running one of the binaries in binDir: after
+// a unit is stopped there must be none.
+func OurProcesses(binDir string) []result.Process {
+	var out []result.Process
+	self := os.Getpid()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err != nil {
+			continue
+		}
+		exe = strings.TrimSuffix(exe, " (deleted)")
+		if filepath.Dir(exe) != binDir || filepath.Base(exe) == "gracelab-runner" {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		out = append(out, result.Process{PID: pid, Command: strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}

@@ -1,0 +1,81 @@
+// Package lab is a machine with a real systemd as PID 1 where the runner
+// does its work. Providers (nspawn by default, Vagrant) hide how the machine
+// is made; everything inside it is the same.
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Paths inside every lab machine. The build output appears at BinDir.
+const (
+	BinDir = "/opt/gracelab/bin"
+	Runner = BinDir + "/gracelab-runner"
+)
+
+// Provider makes and runs a lab machine.
+type Provider interface {
+	// Name is the provider's name as results record it ("nspawn", "vagrant").
+	Name() string
+	// Up boots the machine (or reuses a running one), waits until systemd
+	// inside is running and provisions it. It reports progress to log.
+	Up(ctx context.Context, log io.Writer) error
+	// Down stops the machine and leaves nothing running or mounted.
+	Down(ctx context.Context, log io.Writer) error
+	// Running says whether the machine is up, with a line about it.
+	Running(ctx context.Context) (bool, string, error)
+	// Exec runs a command inside as root.
+	Exec(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args ...string) error
+	// Shell opens an interactive shell inside.
+	Shell(ctx context.Context) error
+	// Sync makes the host's build output visible at BinDir inside.
+	Sync(ctx context.Context) error
+}
+
+// Config chooses the provider and the distribution.
+type Config struct {
+	Provider string // nspawn (default) or vagrant
+	Suite    string // Debian suite for nspawn: bookworm (default), trixie, sid
+	Repo     string // repository root on the host
+}
+
+// Suites the nspawn provider knows how to build.
+var Suites = []string{"bookworm", "trixie", "sid"}
+
+// Providers that exist.
+var Providers = []string{"nspawn", "vagrant"}
+
+// ConfigFromEnv reads LAB_PROVIDER and LAB_SUITE.
+func ConfigFromEnv(repo string) (Config, error) {
+	c := Config{Provider: os.Getenv("LAB_PROVIDER"), Suite: os.Getenv("LAB_SUITE"), Repo: repo}
+	if c.Provider == "" {
+		c.Provider = "nspawn"
+	}
+	if c.Suite == "" {
+		c.Suite = "bookworm"
+	}
+	if !contains(Providers, c.Provider) {
+		return c, fmt.Errorf("LAB_PROVIDER=%q is not a provider; use one of: %s", c.Provider, strings.Join(Providers, ", "))
+	}
+	if c.Provider == "nspawn" && !contains(Suites, c.Suite) {
+		return c, fmt.Errorf("LAB_SUITE=%q is not a suite the nspawn lab builds; use one of: %s", c.Suite, strings.Join(Suites, ", "))
+	}
+	return c, nil
+}
+
+// HostBinDir is where the host puts the build output that the lab sees.
+func (c Config) HostBinDir() string { return filepath.Join(c.Repo, ".lab", "bin") }
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,130 @@
+// Package sample holds what every sample server shares: the flags, the
+// handler and the PID file, so that servers differ only in how they restart.
+package sample
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Version is set at build time (-ldflags -X) so that a response tells which
+// build served it, which the upgrade experiments need.
+var Version = "dev"
+
+// Header names carry the serving process so clients can attribute each
+// response to the old or the new process without parsing bodies.
+const (
+	HeaderPID     = "X-Gracelab-Pid"
+	HeaderVersion = "X-Gracelab-Version"
+)
+
+// Flags are the command-line settings every sample server takes.
+type Flags struct {
+	Listen  string
+	PIDFile string
+}
+
+// ParseFlags parses the shared flags from os.Args.
+func ParseFlags() Flags {
+	var f Flags
+	flag.StringVar(&f.Listen, "listen", "127.0.0.1:18080", "address to listen on (servers that inherit a listener ignore it)")
+	flag.StringVar(&f.PIDFile, "pid", "", "write this process's PID to this file at start, as carbonapi does")
+	version := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *version {
+		fmt.Println(Version)
+		os.Exit(0)
+	}
+	return f
+}
+
+// WritePIDFile writes the PID the way many servers do: a plain write at
+// start, no lock, no removal at exit. The lab measures what systemd makes of
+// exactly that.
+func WritePIDFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	return os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+}
+
+// MaxSlow bounds /slow so a bad query cannot hold a connection for long.
+const MaxSlow = 60 * time.Second
+
+// Handler serves / (fast), /slow?ms=N and /health; every response names the
+// PID and version that served it.
+func Handler() http.Handler {
+	pid := strconv.Itoa(os.Getpid())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil || ms < 0 {
+			http.Error(w, "ms must be a non-negative integer", http.StatusBadRequest)
+			return
+		}
+		d := min(time.Duration(ms)*time.Millisecond, MaxSlow)
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprintf(w, "pid=%s version=%s slept=%s\n", pid, Version, d)
+	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "ok pid=%s version=%s\n", pid, Version)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "pid=%s version=%s\n", pid, Version)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(HeaderPID, pid)
+		w.Header().Set(HeaderVersion, Version)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Server returns an http.Server with the shared handler and timeouts that
+// keep a stuck client from holding a process open forever.
+func Server(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       30 * time.Second,
+	}
+}
+
+// Fatal prints one line and exits non-zero.
+func Fatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
+
+// ServeUntilSignal serves on ln until SIGTERM or SIGINT, then shuts down
+// gracefully: in-flight requests finish, new connections are refused.
+func ServeUntilSignal(srv *http.Server, ln net.Listener) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
