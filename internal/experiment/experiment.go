@@ -20,6 +20,7 @@ import (
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/nspawn"
 	"github.com/gracelab/gracelab/lab/units"
+	"github.com/gracelab/gracelab/lab/vagrant"
 )
 
 // Provider returns the lab provider cfg names.
@@ -27,6 +28,8 @@ func Provider(cfg lab.Config) (lab.Provider, error) {
 	switch cfg.Provider {
 	case "nspawn":
 		return nspawn.New(cfg), nil
+	case "vagrant":
+		return vagrant.New(cfg), nil
 	}
 	return nil, fmt.Errorf("provider %q is not available; use one of: %s", cfg.Provider, strings.Join(lab.Providers, ", "))
 }

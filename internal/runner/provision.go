@@ -78,3 +78,32 @@ func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 	}
 	return n
 }
+
+// VerifyResult is what systemd-analyze verify said about one variant.
+type VerifyResult struct {
+	Variant string `json:"variant"`
+	Exit    int    `json:"exit"`
+	Output  string `json:"output"`
+}
+
+// VerifyAll installs each variant without starting it, asks
+// systemd-analyze verify about it, and removes it again.
+func VerifyAll(ctx context.Context, binDir string) ([]VerifyResult, error) {
+	var out []VerifyResult
+	for _, v := range units.Catalog {
+		files, err := units.Render(v, units.Params{Bin: binDir, Listen: "127.0.0.1:18080", User: User})
+		if err != nil {
+			return nil, err
+		}
+		if err := install(ctx, files); err != nil {
+			return nil, err
+		}
+		text, code, err := command(ctx, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())
+		Remove(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, VerifyResult{Variant: v.ID(), Exit: code, Output: strings.TrimSpace(text)})
+	}
+	return out, nil
+}

@@ -24,7 +24,8 @@ commands:
   provision   create the service user and directories (idempotent)
   run         run one experiment; result JSON on stdout, progress on stderr
   status      show our binaries, units and processes
-  cleanup     remove units and processes of ours left by an interrupted run`
+  cleanup     remove units and processes of ours left by an interrupted run
+  verify      systemd-analyze verify every unit variant; JSON on stdout`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -42,6 +43,11 @@ func main() {
 	case "cleanup":
 		if runner.Cleanup(ctx, os.Stdout, lab.BinDir) == 0 {
 			fmt.Println("nothing to clean")
+		}
+	case "verify":
+		var vs []runner.VerifyResult
+		if vs, err = runner.VerifyAll(ctx, lab.BinDir); err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(vs)
 		}
 	case "run":
 		err = run(ctx, os.Args[2:])

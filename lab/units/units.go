@@ -34,8 +34,7 @@ type Variant struct {
 // Catalog is every variant, in the order reports list them.
 var Catalog = []Variant{
 	{Server: "grace", Name: "pidfile", Action: "reload", Summary: "the blog post's unit: Type=simple, PIDFile=, ExecReload=pkill -USR2 --pidfile"},
-	{Server: "grace", Name: "envfile", Action: "reload", EnvFile: true, Summary: "PID file path from EnvironmentFile=, used in ExecStart=, ExecReload= and PIDFile=${PIDFILE}",
-		VerifyWarns: "systemd does not expand environment variables in PIDFile=, so ${PIDFILE} is not an absolute path"},
+	{Server: "grace", Name: "envfile", Action: "reload", EnvFile: true, Summary: "PID file path from EnvironmentFile=, used in ExecStart=, ExecReload= and PIDFile=${PIDFILE}"},
 	{Server: "grace", Name: "specifier", Action: "reload", EnvFile: true, Summary: "PID file path written once with specifiers (%t/%N), other settings from EnvironmentFile="},
 	{Server: "grace", Name: "pidfile-env", Action: "reload", Summary: "PIDFile= set once, ExecStart=/ExecReload= use the $PIDFILE systemd exports"},
 	{Server: "grace", Name: "mainpid", Action: "reload", Summary: "no PIDFile=, ExecReload=kill -USR2 $MAINPID"},
