@@ -1,13 +1,16 @@
 module github.com/gracelab/gracelab
 
-go 1.26
+go 1.26.0
 
 require (
+	github.com/cloudflare/tableflip v1.2.3
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/facebookgo/grace v0.0.0-20180706040059-75cf19382434
 	github.com/lestrrat-go/server-starter v0.0.0-20210101230921-50cd1900b5bc
 	github.com/magefile/mage v1.17.2
 	github.com/tsenart/vegeta/v12 v12.13.0
+	golang.org/x/sys v0.50.0
+	gonum.org/v1/plot v0.17.0
 )
 
 require (
@@ -34,10 +37,7 @@ require (
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/net v0.27.0 // indirect
 	golang.org/x/sync v0.16.0 // indirect
-	golang.org/x/sys v0.27.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
-	gonum.org/v1/gonum v0.16.0 // indirect
-	gonum.org/v1/plot v0.17.0 // indirect
 )
 
 tool github.com/lestrrat-go/server-starter/cmd/start_server

@@ -47,3 +47,11 @@ func (Experiment) All(ctx context.Context) error { return experiment.All(ctx) }
 
 // List lists the servers and unit variants, one line each.
 func (Experiment) List() { experiment.List(os.Stdout) }
+
+// Upgrade deploys a new build (upgrade) and a build that cannot start (upgrade-broken) under load, for one server.
+func (Experiment) Upgrade(ctx context.Context, server string) error {
+	return experiment.Upgrade(ctx, server)
+}
+
+// Docs renders docs/ from results/ alone (no lab needed); the same results give the same bytes.
+func Docs() error { return experiment.Docs() }

@@ -164,6 +164,13 @@ func Tracked(s result.Snapshot) (bool, string) {
 	return false, fmt.Sprintf("MainPID %d, but PID %d serves", s.MainPID, s.ServingPID)
 }
 
+func servingText(s result.Snapshot) string {
+	if s.ServingPID == 0 {
+		return "nothing served (" + orNone(s.ServingError) + ")"
+	}
+	return fmt.Sprintf("PID %d served version %s", s.ServingPID, s.ServingVersion)
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "no error"
@@ -226,10 +233,30 @@ func Judge(r *result.Result) result.Verdict {
 		} else {
 			add("systemd_tracks_server", result.Fail, "%s", strings.Join(bad, "; "))
 		}
-		if len(took) == 0 {
-			add("new_process_serves", result.Pass, "after every reload a new process served")
-		} else {
-			add("new_process_serves", result.Fail, "no new serving process: %s", strings.Join(took, "; "))
+		switch r.Load.Upgrade {
+		case "broken":
+			// The new build cannot start: the right outcome is the old
+			// process serving on, untouched.
+			first, last := r.Reloads[0], r.Reloads[len(r.Reloads)-1]
+			if last.Settled.ServingPID != 0 && last.Settled.ServingPID == first.Before.ServingPID {
+				add("old_process_keeps_serving", result.Pass, "PID %d (%s) still served after the broken upgrade", last.Settled.ServingPID, last.Settled.ServingVersion)
+			} else {
+				add("old_process_keeps_serving", result.Fail, "PID %d served before the broken upgrade, %s after", first.Before.ServingPID, servingText(last.Settled))
+			}
+		default:
+			if len(took) == 0 {
+				add("new_process_serves", result.Pass, "after every reload a new process served")
+			} else {
+				add("new_process_serves", result.Fail, "no new serving process: %s", strings.Join(took, "; "))
+			}
+		}
+		if r.Load.Upgrade != "" && r.Load.Upgrade != "broken" {
+			last := r.Reloads[len(r.Reloads)-1]
+			if last.Settled.ServingVersion == r.Load.Upgrade {
+				add("new_version_serves", result.Pass, "version %s served %.0f ms after the reload", r.Load.Upgrade, last.FirstNewOKMS)
+			} else {
+				add("new_version_serves", result.Fail, "after the upgrade to %s, %s", r.Load.Upgrade, servingText(last.Settled))
+			}
 		}
 	}
 
@@ -238,6 +265,14 @@ func Judge(r *result.Result) result.Verdict {
 		add("unit_active_at_end", result.Pass, "unit was %s/%s at the end of the load", f.ActiveState, f.SubState)
 	} else {
 		add("unit_active_at_end", result.Fail, "unit was %s/%s (result %s) at the end of the load", f.ActiveState, f.SubState, f.Result)
+	}
+	if as := r.Final.AfterStop; as.ActiveState != "" {
+		if r.Final.StopExit == 0 && as.ActiveState == "inactive" && as.Result == "success" {
+			add("unit_stops_cleanly", result.Pass, "systemctl stop took %.0f ms", r.Final.StopTookMS)
+		} else {
+			add("unit_stops_cleanly", result.Fail, "systemctl stop took %.0f ms (exit %d), then the unit was %s/%s with result %s",
+				r.Final.StopTookMS, r.Final.StopExit, as.ActiveState, as.SubState, as.Result)
+		}
 	}
 	if len(r.Final.ProcessesLeft) > 0 {
 		add("nothing_left_behind", result.Fail, "%d processes were left after the unit was stopped", len(r.Final.ProcessesLeft))

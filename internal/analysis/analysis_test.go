@@ -30,7 +30,7 @@ func fail(recs []load.Record, from, to int, c load.Class) {
 
 func TestLongestGap(t *testing.T) {
 	recs := steady(100, 10*msd, 1*msd, 7) // 1 s of load
-	fail(recs, 40, 60, load.Refused)       // 200 ms with no success
+	fail(recs, 40, 60, load.Refused)      // 200 ms with no success
 	gap, start := LongestGap(recs, time.Second)
 	// last success before: #39 ends at 391 ms; first after: #60 ends at 601 ms.
 	if gap != 210*msd || start != 391*msd {
@@ -214,5 +214,46 @@ func TestOverall(t *testing.T) {
 	if Overall(nil) != result.Unknown || Overall(c(result.Pass)) != result.Pass ||
 		Overall(c(result.Pass, result.Fail)) != result.Fail || Overall(c(result.Fail, result.Unknown)) != result.Unknown {
 		t.Fatal("Overall folds outcomes wrongly")
+	}
+}
+
+func TestJudgeUpgrade(t *testing.T) {
+	rl := goodReload(1, 1, 2)
+	rl.Settled.ServingVersion = "v1" // a new process, but the old build
+	r := run(steady(1000, msd, msd, 1), []result.Reload{rl}, "active")
+	r.Load.Upgrade = "v2"
+	if v := Judge(r); outcome(v, "new_version_serves") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("upgrade that still serves v1 not a failure: %+v", v)
+	}
+	r.Reloads[0].Settled.ServingVersion = "v2"
+	if v := Judge(r); outcome(v, "new_version_serves") != result.Pass || v.Overall != result.Pass {
+		t.Fatalf("good upgrade not a pass: %+v", v)
+	}
+}
+
+func TestJudgeBrokenUpgrade(t *testing.T) {
+	// The old process keeps serving: what a broken build should cause.
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 1)}, "active")
+	r.Load.Upgrade = "broken"
+	if v := Judge(r); outcome(v, "old_process_keeps_serving") != result.Pass || v.Overall != result.Pass {
+		t.Fatalf("old process serving on after a broken upgrade not a pass: %+v", v)
+	}
+	// Nothing serves any more: fail.
+	r.Reloads[0].Settled = result.Snapshot{ActiveState: "failed", ServingError: "connection refused"}
+	if v := Judge(r); outcome(v, "old_process_keeps_serving") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("broken upgrade that took the service down not a failure: %+v", v)
+	}
+}
+
+func TestJudgeStopThatTimesOut(t *testing.T) {
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	r.Final.StopTookMS = 90500
+	r.Final.AfterStop = result.Snapshot{ActiveState: "failed", SubState: "failed", Result: "timeout"}
+	if v := Judge(r); outcome(v, "unit_stops_cleanly") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("a stop that systemd had to time out is not a failure: %+v", v)
+	}
+	r.Final.AfterStop = result.Snapshot{ActiveState: "inactive", SubState: "dead", Result: "success"}
+	if v := Judge(r); outcome(v, "unit_stops_cleanly") != result.Pass {
+		t.Fatalf("clean stop not a pass: %+v", v)
 	}
 }

@@ -11,22 +11,49 @@ import (
 	"strings"
 )
 
-// Packages maps each binary the lab needs to its Go package.
-var Packages = map[string]string{
-	"grace":           "./servers/grace",
-	"plain":           "./servers/plain",
-	"starter":         "./servers/starter",
-	"start_server":    "github.com/lestrrat-go/server-starter/cmd/start_server",
-	"gracelab-runner": "./lab/runner",
+// Servers are the sample servers; each is built three times: the release
+// under test (v1), the next release (v2/) and a broken next release that
+// exits at start (broken/), for the upgrade experiments.
+var Servers = []string{"grace", "plain", "starter", "tableflip", "socket"}
+
+// tools are built once.
+var tools = []string{"github.com/lestrrat-go/server-starter/cmd/start_server", "./lab/runner"}
+
+const pkgSample = "github.com/gracelab/gracelab/servers/sample"
+
+// BrokenMessage is what the broken build says as it exits.
+const BrokenMessage = "config error: unknown setting listen_adress (a release with a bad config)"
+
+type flavour struct {
+	sub, version, broken string
+	pkgs                 []string
 }
 
-// VersionVar is the variable that names a build in every response.
-const VersionVar = "github.com/gracelab/gracelab/servers/sample.Version"
+func flavours() []flavour {
+	var servers []string
+	for _, s := range Servers {
+		servers = append(servers, "./servers/"+s)
+	}
+	return []flavour{
+		{sub: "", version: "v1", pkgs: append(append([]string{}, servers...), tools...)},
+		{sub: "v2", version: "v2", pkgs: servers},
+		{sub: "broken", version: "v2-broken", broken: BrokenMessage, pkgs: servers},
+	}
+}
 
-// All builds every binary into dir, stamped with version. It builds into a
-// temporary directory and renames each file into place, so a binary that a
-// lab process is running is replaced, never rewritten under it.
-func All(ctx context.Context, repo, dir, version string) error {
+// All builds every binary into dir (and dir/v2, dir/broken). It builds
+// into a temporary directory and renames each file into place, so a binary
+// that a lab process runs is replaced, never rewritten under it.
+func All(ctx context.Context, repo, dir string) error {
+	for _, f := range flavours() {
+		if err := buildInto(ctx, repo, filepath.Join(dir, f.sub), f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func buildInto(ctx context.Context, repo, dir string, f flavour) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -35,17 +62,24 @@ func All(ctx context.Context, repo, dir, version string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for name, pkg := range Packages {
-		args := []string{"build", "-trimpath", "-ldflags", "-X " + VersionVar + "=" + version, "-o", filepath.Join(tmp, name), pkg}
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", pkg, err, strings.TrimSpace(string(out)))
-		}
+	ldflags := fmt.Sprintf("-X %s.Version=%s -X '%s.BrokenStart=%s'", pkgSample, f.version, pkgSample, f.broken)
+	args := append([]string{"build", "-trimpath", "-ldflags", ldflags, "-o", tmp + "/"}, f.pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build (%s): %v\n%s", f.version, err, strings.TrimSpace(string(out)))
 	}
-	for name := range Packages {
-		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name)); err != nil {
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if name == "runner" {
+			name = "gracelab-runner"
+		}
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, name)); err != nil {
 			return err
 		}
 	}

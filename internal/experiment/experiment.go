@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func OptionsFromEnv(repo string) (Options, error) {
 // it and says what it is and how long each step took.
 func LabUp(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) error {
 	t0 := time.Now()
-	if err := build.All(ctx, cfg.Repo, cfg.HostBinDir(), "v1"); err != nil {
+	if err := build.All(ctx, cfg.Repo, cfg.HostBinDir()); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "build: binaries in %s in %.1fs\n", cfg.HostBinDir(), time.Since(t0).Seconds())
@@ -98,31 +99,71 @@ func LabUp(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) e
 	return nil
 }
 
-// RunVariants runs every variant under every profile and stores each
-// result. It stops at the first interrupt; a failed run does not stop the
-// others.
-func RunVariants(ctx context.Context, cfg lab.Config, p lab.Provider, vs []units.Variant, o Options) ([]*result.Result, error) {
+// Job is one run to do.
+type Job struct {
+	Experiment string // reload, upgrade, upgrade-broken
+	Variant    units.Variant
+	Profile    string
+}
+
+func (j Job) String() string {
+	return fmt.Sprintf("%s %s (%s)", j.Experiment, j.Variant.ID(), j.Profile)
+}
+
+// ReloadJobs is the reload experiment for variants under every profile.
+func ReloadJobs(vs []units.Variant, profiles []string) []Job {
+	var out []Job
+	for _, v := range vs {
+		for _, p := range profiles {
+			out = append(out, Job{Experiment: "reload", Variant: v, Profile: p})
+		}
+	}
+	return out
+}
+
+// UpgradeJobs is the upgrade and upgrade-broken experiments for the
+// servers' upgrade variants, with keep-alive load.
+func UpgradeJobs(servers []string) []Job {
+	var out []Job
+	for _, s := range servers {
+		vs, _ := units.Of(s)
+		for _, v := range vs {
+			if v.Upgrade {
+				out = append(out, Job{Experiment: "upgrade", Variant: v, Profile: runner.KeepAlive},
+					Job{Experiment: "upgrade-broken", Variant: v, Profile: runner.KeepAlive})
+			}
+		}
+	}
+	return out
+}
+
+// ErrSkipped marks a run that does not apply to this lab (such as a unit
+// type its systemd does not know).
+var ErrSkipped = errors.New("skipped")
+
+// RunJobs runs the jobs and stores each result. It stops at the first
+// interrupt; a failed or skipped run does not stop the others.
+func RunJobs(ctx context.Context, cfg lab.Config, p lab.Provider, jobs []Job, o Options) ([]*result.Result, error) {
 	var out []*result.Result
 	var errs []error
-	total := len(vs) * len(o.Profiles)
-	i := 0
-	for _, v := range vs {
-		for _, prof := range o.Profiles {
-			i++
-			fmt.Fprintf(o.Out, "\n== run %d/%d: %s (%s), %d req/s for %s, systemctl %s ×3\n", i, total, v.ID(), prof, o.Rate, o.Duration, v.Action)
-			r, path, err := RunOne(ctx, cfg, p, v, prof, o)
-			if r != nil {
-				out = append(out, r)
-				PrintSummary(o.Out, r)
-				fmt.Fprintf(o.Out, "result: %s\n", path)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s (%s): %w", v.ID(), prof, err))
-				fmt.Fprintf(o.Out, "error: %v\n", err)
-			}
-			if ctx.Err() != nil {
-				return out, errors.Join(append(errs, errors.New("interrupted"))...)
-			}
+	for i, j := range jobs {
+		fmt.Fprintf(o.Out, "\n== run %d/%d: %s, %d req/s for %s\n", i+1, len(jobs), j, o.Rate, o.Duration)
+		r, path, err := RunOne(ctx, cfg, p, j, o)
+		if r != nil {
+			out = append(out, r)
+			PrintSummary(o.Out, r)
+			fmt.Fprintf(o.Out, "result: %s\n", path)
+		}
+		if errors.Is(err, ErrSkipped) {
+			fmt.Fprintf(o.Out, "%v\n", err)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", j, err))
+			fmt.Fprintf(o.Out, "error: %v\n", err)
+		}
+		if ctx.Err() != nil {
+			return out, errors.Join(append(errs, errors.New("interrupted"))...)
 		}
 	}
 	return out, errors.Join(errs...)
@@ -130,11 +171,16 @@ func RunVariants(ctx context.Context, cfg lab.Config, p lab.Provider, vs []units
 
 // RunOne has the runner do one run in the lab and stores its result, also
 // a partial one after an interrupt.
-func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, v units.Variant, profile string, o Options) (*result.Result, string, error) {
-	args := []string{lab.Runner, "run", "-server", v.Server, "-variant", v.Name, "-profile", profile,
+func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Options) (*result.Result, string, error) {
+	v := j.Variant
+	args := []string{lab.Runner, "run", "-experiment", j.Experiment, "-server", v.Server, "-variant", v.Name, "-profile", j.Profile,
 		"-rate", strconv.Itoa(o.Rate), "-duration", o.Duration.String(), "-provider", p.Name(), "-suite", suiteOf(cfg)}
 	var stdout bytes.Buffer
 	runErr := p.Exec(ctx, nil, &stdout, o.Out, args...)
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) && ee.ExitCode() == exitSkipped {
+		return nil, "", fmt.Errorf("%s: %w in this lab (see the line above)", j, ErrSkipped)
+	}
 	if stdout.Len() == 0 {
 		if runErr == nil {
 			runErr = errors.New("the runner printed no result")
@@ -154,6 +200,9 @@ func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, v units.Variant
 	}
 	return r, path, nil
 }
+
+// exitSkipped is the runner's exit code for a run that does not apply.
+const exitSkipped = 3
 
 // suiteOf is the suite to record: the nspawn lab's, or empty for the
 // runner to read from the machine.

@@ -2,14 +2,17 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/docs"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/units"
@@ -87,9 +90,14 @@ func List(w io.Writer) {
 	for _, s := range units.Servers() {
 		vs, _ := units.Of(s)
 		for _, v := range vs {
-			fmt.Fprintf(w, "  %-8s %-12s systemctl %-7s %s\n", v.Server, v.Name, v.Action, v.Summary)
+			mark := " "
+			if v.Upgrade {
+				mark = "*"
+			}
+			fmt.Fprintf(w, "  %-9s %-14s%s systemctl %-7s %s\n", v.Server, v.Name, mark, v.Action, v.Summary)
 		}
 	}
+	fmt.Fprintln(w, "experiments: reload (every variant above), upgrade and upgrade-broken (experiment:upgrade <server>, on the variant marked *)")
 	fmt.Fprintln(w, "profiles: keepalive, new-conn (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (15s)")
 }
 
@@ -99,7 +107,7 @@ func Server(ctx context.Context, server string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, vs)
+	return runBatch(ctx, func(o Options) []Job { return ReloadJobs(vs, o.Profiles) })
 }
 
 // Variant is experiment:variant <server> <variant>.
@@ -108,13 +116,25 @@ func Variant(ctx context.Context, server, variant string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, []units.Variant{v})
+	return runBatch(ctx, func(o Options) []Job { return ReloadJobs([]units.Variant{v}, o.Profiles) })
 }
 
-// All is experiment:all.
-func All(ctx context.Context) error { return runBatch(ctx, units.Catalog) }
+// Upgrade is experiment:upgrade <server>: upgrade and upgrade-broken.
+func Upgrade(ctx context.Context, server string) error {
+	if _, err := units.Of(server); err != nil {
+		return err
+	}
+	return runBatch(ctx, func(Options) []Job { return UpgradeJobs([]string{server}) })
+}
 
-func runBatch(ctx context.Context, vs []units.Variant) error {
+// All is experiment:all: every reload variant and every upgrade.
+func All(ctx context.Context) error {
+	return runBatch(ctx, func(o Options) []Job {
+		return append(ReloadJobs(units.Catalog, o.Profiles), UpgradeJobs(units.Servers())...)
+	})
+}
+
+func runBatch(ctx context.Context, jobs func(Options) []Job) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	cfg, p, err := setup()
@@ -131,9 +151,12 @@ func runBatch(ctx context.Context, vs []units.Variant) error {
 	}
 	// A run killed without cleanup leaves units and processes: clear them.
 	p.Exec(ctx, nil, o.Out, os.Stderr, lab.Runner, "cleanup")
-	rs, err := RunVariants(ctx, cfg, p, vs, o)
+	rs, err := RunJobs(ctx, cfg, p, jobs(o), o)
 	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
 	PrintTable(o.Out, rs)
+	if derr := Docs(); derr != nil {
+		return errors.Join(err, fmt.Errorf("docs: %w", derr))
+	}
 	return err
 }
 
@@ -142,7 +165,7 @@ func PrintTable(w io.Writer, rs []*result.Result) {
 	if len(rs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%-22s %-10s %7s %7s %9s %8s %-18s %s\n", "variant", "profile", "sent", "failed", "gap(ms)", "tracked", "final", "verdict")
+	fmt.Fprintf(w, "%-15s %-24s %-10s %7s %7s %9s %8s %-18s %s\n", "experiment", "variant", "profile", "sent", "failed", "gap(ms)", "tracked", "final", "verdict")
 	for _, r := range rs {
 		tracked := "-"
 		for _, c := range r.Verdict.Checks {
@@ -150,7 +173,20 @@ func PrintTable(w io.Writer, rs []*result.Result) {
 				tracked = map[bool]string{true: "yes", false: "no"}[c.Outcome == "pass"]
 			}
 		}
-		fmt.Fprintf(w, "%-22s %-10s %7d %7d %9.0f %8s %-18s %s\n", r.Server+"/"+r.Variant, r.Profile, r.Summary.Sent, r.Summary.Failed,
+		fmt.Fprintf(w, "%-15s %-24s %-10s %7d %7d %9.0f %8s %-18s %s\n", r.Experiment, r.Server+"/"+r.Variant, r.Profile, r.Summary.Sent, r.Summary.Failed,
 			r.Summary.LongestGapMS, tracked, r.Final.Snapshot.ActiveState+"/"+r.Final.Snapshot.SubState, strings.ToUpper(string(r.Verdict.Overall)))
 	}
+}
+
+// Docs is the docs target: docs/ from results/, nothing else.
+func Docs() error {
+	repo, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := docs.Render(filepath.Join(repo, "results"), filepath.Join(repo, "docs")); err != nil {
+		return err
+	}
+	fmt.Println("docs: rendered docs/ from results/")
+	return nil
 }

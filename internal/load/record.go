@@ -42,7 +42,10 @@ func FailureClasses() []Class {
 }
 
 // Record is one request. Offsets are from the start of the load, so a
-// record needs no absolute time and stays small.
+// record needs no absolute time and stays small: 48 bytes on 64-bit
+// platforms (Flags fills what was padding). Err is empty for successes, and
+// failure texts are interned, so a million records of an outage share a
+// handful of strings.
 type Record struct {
 	Scheduled time.Duration // when the schedule said to send it
 	Sent      time.Duration // when it actually went out
@@ -50,8 +53,27 @@ type Record struct {
 	PID       int32         // serving process, from the response header
 	Code      uint16
 	Class     Class
+	Flags     Flags
 	Err       string // only for failures
 }
+
+// Flags say how a request used its connection.
+type Flags uint8
+
+// Connection events of one request.
+const (
+	// Dialed: the request opened a new TCP connection (always so without
+	// keep-alive).
+	Dialed Flags = 1 << iota
+	// Retried: the first attempt on a reused keep-alive connection failed
+	// before any response byte arrived (the server had closed it), and the
+	// request was sent again on a new connection, as net/http's Transport
+	// does for idempotent requests. Latency covers both attempts.
+	Retried
+)
+
+// Has reports whether all of f2 are set in f.
+func (f Flags) Has(f2 Flags) bool { return f&f2 == f2 }
 
 // End is when the request ended, as an offset from the start.
 func (r *Record) End() time.Duration { return r.Scheduled + r.Latency }

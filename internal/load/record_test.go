@@ -11,7 +11,9 @@ import (
 )
 
 func TestClassify(t *testing.T) {
-	opErr := func(e error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)} }
+	opErr := func(e error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)}
+	}
 	cases := []struct {
 		name string
 		code int

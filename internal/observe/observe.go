@@ -136,21 +136,22 @@ var probe = &http.Client{
 	Transport: &http.Transport{DisableKeepAlives: true},
 }
 
-// Serving asks the server at addr which process answers.
-func Serving(ctx context.Context, addr string) (int, error) {
+// Serving asks the server at addr which process, of which build, answers.
+func Serving(ctx context.Context, addr string) (pid int, version string, err error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/health", nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, err := probe.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("health: %s", resp.Status)
+		return 0, "", fmt.Errorf("health: %s", resp.Status)
 	}
-	return strconv.Atoi(resp.Header.Get(sample.HeaderPID))
+	pid, err = strconv.Atoi(resp.Header.Get(sample.HeaderPID))
+	return pid, resp.Header.Get(sample.HeaderVersion), err
 }
 
 // Snapshot combines systemd's view with who serves.
@@ -160,11 +161,11 @@ func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Durat
 		snap.ActiveState = "unknown: " + err.Error()
 	}
 	snap.AtMS = float64(at.Microseconds()) / 1000
-	pid, err := Serving(ctx, addr)
+	pid, version, err := Serving(ctx, addr)
 	if err != nil {
 		snap.ServingError = err.Error()
 	} else {
-		snap.ServingPID = pid
+		snap.ServingPID, snap.ServingVersion = pid, version
 		snap.ServingAncestors = Ancestors(pid)
 	}
 	return snap
@@ -175,7 +176,7 @@ func WaitHealthy(ctx context.Context, addr string, timeout time.Duration) (int, 
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		pid, err := Serving(ctx, addr)
+		pid, _, err := Serving(ctx, addr)
 		if err == nil {
 			return pid, nil
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -85,7 +86,8 @@ func Timeline(w io.Writer, r *result.Result) error {
 	}
 	ymax *= 1.05
 	p.Y.Min, p.Y.Max = 0, ymax
-	if err := addReloads(p, r, 0, ymax); err != nil {
+	reloadLines, err := addReloads(p, r, 0, ymax)
+	if err != nil {
 		return err
 	}
 
@@ -135,6 +137,7 @@ func Timeline(w io.Writer, r *result.Result) error {
 		p.Add(l)
 		p.Legend.Add(FailedLabel(class), l)
 	}
+	p.Add(reloadLines...)
 	return save(w, p)
 }
 
@@ -145,10 +148,12 @@ func Latency(w io.Writer, r *result.Result) error {
 	p := newPlot(fmt.Sprintf("%s · %s · %s: latency per %s ms bin", r.Server, r.Variant, r.Profile, num(tl.BinMS)),
 		"time since load start (s)", "latency (ms, log scale)")
 	p.X.Min, p.X.Max = 0, endS(r)
-	p.Y.Scale = plot.LogScale{}
+	// The axis holds log10(ms) and its ticks show ms: gonum's LogScale
+	// centres the axis label on the wrong spot and wastes the top.
 	p.Y.Tick.Marker = logTicks{}
 
 	const floor = 0.001 // a log axis has no zero
+	log := func(v float64) float64 { return math.Log10(math.Max(v, floor)) }
 	lo, hi := math.Inf(1), math.Inf(-1)
 	see := func(v float64) {
 		v = math.Max(v, floor)
@@ -172,12 +177,12 @@ func Latency(w io.Writer, r *result.Result) error {
 		for i, s := range series {
 			v := s.get(b)
 			see(v)
-			xys[i] = append(xys[i], plotter.XY{X: x, Y: math.Max(v, floor)})
+			xys[i] = append(xys[i], plotter.XY{X: x, Y: log(v)})
 		}
 	}
 	var done, cut plotter.XYs
 	for _, s := range r.Slow {
-		pt := plotter.XY{X: s.StartMS / 1000, Y: math.Max(s.LatencyMS, floor)}
+		pt := plotter.XY{X: s.StartMS / 1000, Y: log(s.LatencyMS)}
 		see(s.LatencyMS)
 		if s.Outcome == "completed" {
 			done = append(done, pt)
@@ -189,10 +194,11 @@ func Latency(w io.Writer, r *result.Result) error {
 		lo, hi = 0.1, 1000
 	}
 	// Whole decades, so that the axis has labelled ticks at both ends.
-	lo = math.Pow(10, math.Floor(math.Log10(lo)))
-	hi = math.Pow(10, math.Ceil(math.Log10(hi*1.01)))
+	lo = math.Floor(log(lo))
+	hi = math.Ceil(log(hi * 1.01))
 	p.Y.Min, p.Y.Max = lo, hi
-	if err := addReloads(p, r, lo, hi); err != nil {
+	reloadLines, err := addReloads(p, r, lo, hi)
+	if err != nil {
 		return err
 	}
 	for i, s := range series {
@@ -228,6 +234,7 @@ func Latency(w io.Writer, r *result.Result) error {
 		p.Add(sc)
 		p.Legend.Add(pts.label, sc)
 	}
+	p.Add(reloadLines...)
 	return save(w, p)
 }
 
@@ -245,8 +252,12 @@ func newPlot(title, x, y string) *plot.Plot {
 	} {
 		*v = "Sans"
 	}
+	p.X.Tick.Marker = secondTicks{}
+	p.Title.Padding = vg.Points(6)
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.ThumbnailWidth = vg.Points(16)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.Padding = vg.Points(3)
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -256,37 +267,48 @@ func newPlot(title, x, y string) *plot.Plot {
 func save(w io.Writer, p *plot.Plot) error {
 	c := vgsvg.New(Width, Height)
 	dc := draw.New(c)
-	lw := p.Legend.Rectangle(dc).Size().X + vg.Points(12)
-	p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
-	p.Legend.Draw(draw.Crop(dc, Width-lw+vg.Points(6), 0, 0, -vg.Points(24)))
+	// Plot.Draw would draw the legend over the data: take it out first.
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	margin := vg.Points(6)
+	lw := leg.Rectangle(dc).Size().X + 2*margin
+	p.Draw(draw.Crop(dc, margin, -lw, margin, -margin))
+	leg.Draw(draw.Crop(dc, Width-lw+margin, -margin, 0, -vg.Points(28)))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	// Readers rarely have Liberation fonts; name metric-compatible ones
+	// and a generic family, so that a browser does not fall back to serif.
+	out := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
+		[]byte("font-family:Liberation Sans,Arimo,Arial,Helvetica,sans-serif;"))
+	_, err := w.Write(out)
 	return err
 }
 
 // addReloads draws each reload as a band from its start to the return of
-// the command, with a dashed line at its start.
-func addReloads(p *plot.Plot, r *result.Result, ymin, ymax float64) error {
+// the command, behind the data. It returns the dashed start lines, to be
+// added after the data so that they stay visible.
+func addReloads(p *plot.Plot, r *result.Result, ymin, ymax float64) ([]plot.Plotter, error) {
+	var lines []plot.Plotter
 	for i, rl := range r.Reloads {
 		x0 := rl.StartMS / 1000
 		x1 := (rl.StartMS + rl.TookMS) / 1000
 		band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ymin}, {X: x1, Y: ymin}, {X: x1, Y: ymax}, {X: x0, Y: ymax}})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		band.Color = reloadBand
 		band.LineStyle.Width = 0
 		line, err := plotter.NewLine(plotter.XYs{{X: x0, Y: ymin}, {X: x0, Y: ymax}})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Color = reloadLine
 		line.Width = vg.Points(1)
 		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(band, line)
+		p.Add(band)
+		lines = append(lines, line)
 		if i == 0 {
 			label := LabelReload
 			if a := r.Load.Action; a != "" {
@@ -295,7 +317,7 @@ func addReloads(p *plot.Plot, r *result.Result, ymin, ymax float64) error {
 			p.Legend.Add(label, band, line)
 		}
 	}
-	return nil
+	return lines, nil
 }
 
 // stepArea is the polygon between two step curves over the bins.
@@ -401,19 +423,45 @@ func endS(r *result.Result) float64 {
 
 func num(v float64) string { return fmt.Sprintf("%g", v) }
 
-// logTicks labels decades only and keeps labels short ("0.1", "1000").
+// logTicks are ticks for an axis of log10 values: a label at each decade
+// in plain ms ("0.1", "1000"), minor ticks between.
 type logTicks struct{}
 
 func (logTicks) Ticks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		v := math.Pow(10, e)
-		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
+	for e := math.Floor(min); e <= max; e++ {
+		if e >= min {
+			ticks = append(ticks, plot.Tick{Value: e, Label: strconv.FormatFloat(math.Pow(10, e), 'f', -1, 64)})
+		}
 		for k := 2.0; k < 10; k++ {
-			if k*v < max {
-				ticks = append(ticks, plot.Tick{Value: k * v})
+			if v := e + math.Log10(k); v >= min && v <= max {
+				ticks = append(ticks, plot.Tick{Value: v})
 			}
 		}
+	}
+	return ticks
+}
+
+// secondTicks labels about every tenth of the time axis with a round step,
+// so a reader can tell when each reload happened.
+type secondTicks struct{}
+
+func (secondTicks) Ticks(min, max float64) []plot.Tick {
+	step := 0.1
+	for _, s := range []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600} {
+		step = s
+		if (max-min)/s <= 12 {
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(min / step * 2); i/2*step <= max+1e-9; i++ {
+		v := i / 2 * step
+		t := plot.Tick{Value: v}
+		if int(i)%2 == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		ticks = append(ticks, t)
 	}
 	return ticks
 }

@@ -76,6 +76,9 @@ type LoadProfile struct {
 	ReloadAtMS    []float64 `json:"reload_at_ms"`
 	SlowPerReload int       `json:"slow_per_reload"`
 	SlowMS        int       `json:"slow_ms"`
+	// Upgrade is the build swapped in before the first reload (upgrade
+	// experiments): v2, or broken (exits at start).
+	Upgrade string `json:"upgrade,omitempty"`
 }
 
 // Snapshot is what systemd reported and who served, at one moment.
@@ -90,6 +93,7 @@ type Snapshot struct {
 	PIDFileContent string  `json:"pid_file_content,omitempty"`
 	CgroupPIDs     []int   `json:"cgroup_pids"`
 	ServingPID     int     `json:"serving_pid"`
+	ServingVersion string  `json:"serving_version,omitempty"`
 	// ServingAncestors is the serving process's parent chain up to PID 1,
 	// so a supervisor as MainPID (start_server) counts as tracking.
 	ServingAncestors []int  `json:"serving_ancestors,omitempty"`
@@ -107,6 +111,9 @@ type Reload struct {
 	Before  Snapshot `json:"before"`
 	After   Snapshot `json:"after"`
 	Settled Snapshot `json:"settled"`
+	// FirstNewOKMS is how soon after the reload a process that had not
+	// served before answered successfully; -1 if none did.
+	FirstNewOKMS float64 `json:"first_new_ok_ms"`
 }
 
 // Bin counts requests by their scheduled send time.
@@ -177,6 +184,7 @@ type Process struct {
 type Final struct {
 	Snapshot      Snapshot  `json:"snapshot"`
 	StopExit      int       `json:"stop_exit"`
+	StopTookMS    float64   `json:"stop_took_ms"`
 	AfterStop     Snapshot  `json:"after_stop"`
 	ProcessesLeft []Process `json:"processes_left"`
 	UnitRemoved   bool      `json:"unit_removed"`

@@ -35,6 +35,11 @@ func Write(dir string, r *Result) (string, error) {
 		return "", err
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes 0600; results are for everyone to read.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return "", err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return "", err

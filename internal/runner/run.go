@@ -48,7 +48,11 @@ type Spec struct {
 	Listen        string
 	BinDir        string
 	Provider      string
-	Suite         string
+	// Upgrade names the build (a subdirectory of BinDir: v2, broken) put in
+	// place of the server's binary just before the first reload; empty for
+	// plain reloads.
+	Upgrade string
+	Suite   string
 }
 
 // DefaultSpec is the load: about 1000 req/s for 15 s, three reloads.
@@ -93,9 +97,13 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	}
 	v := spec.Variant
 	unit := v.UnitName()
-	files, err := units.Render(v, units.Params{Bin: spec.BinDir, Listen: spec.Listen, User: User})
+	files, err := units.Render(v, units.Params{Bin: WorkBin, Listen: spec.Listen, User: User})
 	if err != nil {
 		return nil, err
+	}
+	env := Environment(spec.Provider, spec.Suite, filepath.Join(spec.BinDir, v.Server), filepath.Join(spec.BinDir, "start_server"))
+	if v.MinSystemd > 0 && systemdMajor(env.SystemdVersion) < v.MinSystemd {
+		return nil, &SkipError{fmt.Sprintf("%s needs systemd %d or newer; this lab has %s", v.ID(), v.MinSystemd, env.SystemdVersion)}
 	}
 	sd, err := observe.Connect(ctx)
 	if err != nil {
@@ -107,15 +115,21 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	if err := portFree(spec.Listen); err != nil {
 		return nil, err
 	}
+	if err := stageBinaries(spec.BinDir); err != nil {
+		return nil, fmt.Errorf("stage binaries: %w", err)
+	}
 
 	started := time.Now().UTC()
 	r := &result.Result{
 		Schema: result.SchemaVersion, Experiment: spec.Experiment, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
 		Started: started,
-		Env:     Environment(spec.Provider, spec.Suite, filepath.Join(spec.BinDir, v.Server), filepath.Join(spec.BinDir, "start_server")),
+		Env:     env,
 		Unit:    result.Unit{Name: unit, Files: files},
 		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: ms(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
 			TimeoutMS: ms(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
+	}
+	if spec.Upgrade != "" {
+		r.Load.Upgrade = spec.Upgrade
 	}
 	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Experiment, v.Server, v.Name, spec.Profile, r.Env.Suite)
 	for _, at := range spec.ReloadAt {
@@ -169,8 +183,11 @@ func install(ctx context.Context, files []result.File) error {
 func Remove(ctx context.Context, v units.Variant) {
 	command(ctx, 60*time.Second, "systemctl", "stop", v.UnitName())
 	command(ctx, 10*time.Second, "systemctl", "reset-failed", v.UnitName())
+	if v.Socket {
+		command(ctx, 60*time.Second, "systemctl", "stop", strings.TrimSuffix(v.UnitName(), ".service")+".socket")
+	}
 	removed := false
-	for _, p := range []string{v.UnitPath(), v.EnvPath()} {
+	for _, p := range []string{v.UnitPath(), v.EnvPath(), v.SocketPath()} {
 		if os.Remove(p) == nil {
 			removed = true
 		}
@@ -191,7 +208,8 @@ func portFree(addr string) error {
 // runLoad drives the load, the reloads and the slow requests, and fills in
 // the timeline, reloads and summary.
 func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Result, progress io.Writer) {
-	unit := spec.Variant.UnitName()
+	v := spec.Variant
+	unit := v.UnitName()
 	lr := load.Start(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
 		KeepAlive: spec.Profile == KeepAlive, Timeout: spec.Timeout})
 	began := lr.Began
@@ -218,6 +236,13 @@ func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resu
 			}
 			if !sleepUntil(ctx, began.Add(at)) {
 				return
+			}
+			if i == 0 && spec.Upgrade != "" {
+				// The deploy: the new build replaces the binary on disk.
+				if err := replaceFile(filepath.Join(spec.BinDir, spec.Upgrade, v.Server), filepath.Join(WorkBin, v.Server)); err != nil {
+					r.Errors = append(r.Errors, "upgrade: "+err.Error())
+					return
+				}
 			}
 			rl := reload(ctx, spec, i+1, since)
 			rl.Before = before
@@ -250,6 +275,9 @@ loop:
 	}
 	recs := lr.Wait()
 	wg.Wait()
+	for i := range reloads {
+		reloads[i].FirstNewOKMS = firstNewOK(recs, reloads[i].StartMS)
+	}
 	r.Reloads = reloads
 	total := spec.Duration
 	if ctx.Err() != nil {
@@ -266,6 +294,34 @@ loop:
 	}
 	sortSlow(r.Slow)
 }
+
+// firstNewOK is how long after a reload the first successful response from
+// a process that had not served before it ended; -1 if none did.
+func firstNewOK(recs []load.Record, reloadMS float64) float64 {
+	at := time.Duration(reloadMS * float64(time.Millisecond))
+	old := map[int32]bool{}
+	for i := range recs {
+		if recs[i].Class == load.OK && recs[i].End() < at {
+			old[recs[i].PID] = true
+		}
+	}
+	first := time.Duration(-1)
+	for i := range recs {
+		rc := &recs[i]
+		if rc.Class == load.OK && rc.PID != 0 && !old[rc.PID] && rc.End() >= at && (first < 0 || rc.End() < first) {
+			first = rc.End()
+		}
+	}
+	if first < 0 {
+		return -1
+	}
+	return ms(first - at)
+}
+
+// SkipError says a run does not apply to this lab (no result is made).
+type SkipError struct{ Why string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Why }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
 	select {
@@ -354,7 +410,11 @@ func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resul
 	out, _, _ := command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
 		"--since", "@"+strconv.FormatInt(r.Started.Unix()-1, 10))
 	r.Journal = journalLines(out, 400)
-	_, r.Final.StopExit, _ = command(ctx, 60*time.Second, "systemctl", "stop", unit)
+	// Longer than systemd's own stop timeout (90 s by default), so a server
+	// that ignores SIGTERM shows as systemd's kill, not as our give-up.
+	t0 := time.Now()
+	_, r.Final.StopExit, _ = command(ctx, 150*time.Second, "systemctl", "stop", unit)
+	r.Final.StopTookMS = ms(time.Since(t0))
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	r.Final.ProcessesLeft = OurProcesses(spec.BinDir)
 	for _, p := range r.Final.ProcessesLeft {

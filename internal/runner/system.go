@@ -109,9 +109,11 @@ func osRelease() map[string]string {
 	return m
 }
 
-// OurProcesses lists processes running one of the binaries in binDir: after
-// a unit is stopped there must be none.
+// OurProcesses lists processes running one of our binaries (the installed
+// ones or the run's working copies): after a unit is stopped there must be
+// none.
 func OurProcesses(binDir string) []result.Process {
+	dirs := map[string]bool{binDir: true, WorkBin: true}
 	var out []result.Process
 	self := os.Getpid()
 	ents, _ := os.ReadDir("/proc")
@@ -125,7 +127,7 @@ func OurProcesses(binDir string) []result.Process {
 			continue
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
-		if filepath.Dir(exe) != binDir || filepath.Base(exe) == "gracelab-runner" {
+		if !dirs[filepath.Dir(exe)] || filepath.Base(exe) == "gracelab-runner" {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
@@ -133,4 +135,51 @@ func OurProcesses(binDir string) []result.Process {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
+}
+
+// WorkBin is where each run copies the binaries its unit runs: writable, so
+// the upgrade experiments can replace a binary the way a deploy does.
+const WorkBin = "/var/lib/gracelab/bin"
+
+// stageBinaries copies the top-level binaries of src into WorkBin.
+func stageBinaries(src string) error {
+	if err := os.MkdirAll(WorkBin, 0o755); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			if err := replaceFile(filepath.Join(src, e.Name()), filepath.Join(WorkBin, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// replaceFile puts a copy of src at dst by rename, as a deploy does: a
+// running process keeps its old file, a new exec gets the new one.
+func replaceFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	tmp := dst + ".new"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// systemdMajor is the running systemd's major version, 0 if unknown.
+func systemdMajor(version string) int {
+	f := strings.Fields(version)
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
 }

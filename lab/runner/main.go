@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -55,11 +56,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n%s\n", os.Args[1], usage)
 		os.Exit(2)
 	}
+	var skip *runner.SkipError
+	if errors.As(err, &skip) {
+		fmt.Fprintln(os.Stderr, "gracelab-runner:", err)
+		os.Exit(ExitSkipped)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gracelab-runner:", err)
 		os.Exit(1)
 	}
 }
+
+// ExitSkipped tells the host that a run does not apply to this lab.
+const ExitSkipped = 3
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -87,6 +96,17 @@ func run(ctx context.Context, args []string) error {
 	d.ReloadAt, err = reloadOffsets(*reloadAt, d.Duration)
 	if err != nil {
 		return err
+	}
+	switch d.Experiment {
+	case "reload":
+	case "upgrade", "upgrade-broken":
+		// One deploy, then time to watch what it did.
+		d.Upgrade = map[string]string{"upgrade": "v2", "upgrade-broken": "broken"}[d.Experiment]
+		if *reloadAt == "" {
+			d.ReloadAt = []time.Duration{d.Duration / 3}
+		}
+	default:
+		return fmt.Errorf("unknown experiment %q; experiments: reload, upgrade, upgrade-broken", d.Experiment)
 	}
 	res, err := runner.Run(ctx, d, os.Stderr)
 	if err != nil {

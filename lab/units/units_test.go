@@ -24,8 +24,15 @@ func TestEveryVariantRendersDeterministically(t *testing.T) {
 		if !strings.Contains(u, "User=gracelab") || !strings.Contains(u, "ExecStart=/opt/gracelab/bin/") {
 			t.Fatalf("%s: missing user or binary path:\n%s", v.ID(), u)
 		}
-		if v.EnvFile != (len(a) == 2) {
-			t.Fatalf("%s: env file expected %v, got %d files", v.ID(), v.EnvFile, len(a))
+		want := 1
+		if v.EnvFile {
+			want++
+		}
+		if v.Socket {
+			want++
+		}
+		if len(a) != want {
+			t.Fatalf("%s: %d files, want %d", v.ID(), len(a), want)
 		}
 	}
 }
@@ -37,6 +44,9 @@ func TestEveryTemplateBelongsToAVariant(t *testing.T) {
 		known[v.Server+"/"+v.Name+".service"] = true
 		if v.EnvFile {
 			known[v.Server+"/"+v.Name+".env"] = true
+		}
+		if v.Socket {
+			known[v.Server+"/"+v.Name+".socket"] = true
 		}
 	}
 	for _, d := range entries {
@@ -50,7 +60,7 @@ func TestEveryTemplateBelongsToAVariant(t *testing.T) {
 }
 
 func TestFindErrorsListValidNames(t *testing.T) {
-	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "grace, starter, plain") {
+	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "grace, starter, plain, tableflip, socket") {
 		t.Fatalf("unknown server: %v", err)
 	}
 	if _, err := Find("grace", "nope"); err == nil || !strings.Contains(err.Error(), "envfile, mainpid, pidfile, pidfile-env, specifier") {

@@ -20,6 +20,11 @@ import (
 // build served it, which the upgrade experiments need.
 var Version = "dev"
 
+// BrokenStart, set at build time, makes the server exit at once at start
+// with this message, as a release with a bad config or flag would: the
+// upgrade-broken experiment installs such a build.
+var BrokenStart = ""
+
 // Header names carry the serving process so clients can attribute each
 // response to the old or the new process without parsing bodies.
 const (
@@ -40,6 +45,9 @@ func ParseFlags() Flags {
 	flag.StringVar(&f.PIDFile, "pid", "", "write this process's PID to this file at start, as carbonapi does")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if BrokenStart != "" {
+		Fatal("%s: %s", os.Args[0], BrokenStart)
+	}
 	if *version {
 		fmt.Println(Version)
 		os.Exit(0)
