@@ -58,7 +58,12 @@ type File struct {
 
 // Unit is what was installed and what systemd made of it.
 type Unit struct {
-	Name       string            `json:"name"`
+	Name string `json:"name"`
+	// Summary says in one line what the variant is.
+	Summary string `json:"summary"`
+	// Control marks a variant that must lose requests (a plain restart): a
+	// run of it that shows no loss means the lab cannot see loss.
+	Control    bool              `json:"control,omitempty"`
 	Files      []File            `json:"files"`
 	Verify     string            `json:"verify_output"`
 	VerifyExit int               `json:"verify_exit"`

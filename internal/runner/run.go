@@ -124,7 +124,7 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 		Schema: result.SchemaVersion, Experiment: spec.Experiment, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
 		Started: started,
 		Env:     env,
-		Unit:    result.Unit{Name: unit, Files: files},
+		Unit:    result.Unit{Name: unit, Summary: v.Summary, Control: v.Control, Files: files},
 		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: ms(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
 			TimeoutMS: ms(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}

@@ -30,6 +30,8 @@ type Variant struct {
 	Socket bool
 	// MinSystemd is the oldest systemd that understands the unit (0: any).
 	MinSystemd int
+	// Control marks the baseline that must lose requests.
+	Control bool
 	// Upgrade marks the variant the upgrade experiments use for its server:
 	// the one a careful user of that server style would write.
 	Upgrade bool
@@ -47,7 +49,7 @@ var Catalog = []Variant{
 	{Server: "grace", Name: "mainpid", Action: "reload", Summary: "no PIDFile=, ExecReload=kill -USR2 $MAINPID"},
 	{Server: "starter", Name: "hup", Action: "reload", Upgrade: true, Summary: "start_server as main process, ExecReload=kill -HUP $MAINPID, no PID file"},
 	{Server: "starter", Name: "pidfile", Action: "reload", Summary: "start_server --pid-file plus PIDFile=, ExecReload=pkill -HUP --pidfile"},
-	{Server: "plain", Name: "restart", Action: "restart", Upgrade: true, Summary: "plain net/http, systemctl restart: the baseline that must lose requests"},
+	{Server: "plain", Name: "restart", Action: "restart", Upgrade: true, Control: true, Summary: "plain net/http, systemctl restart: the baseline that must lose requests"},
 	{Server: "tableflip", Name: "pidfile", Action: "reload", Upgrade: true, Summary: "the unit tableflip's README recommends: PIDFile=, ExecReload=kill -HUP $MAINPID"},
 	{Server: "tableflip", Name: "no-pidfile", Action: "reload", Summary: "the README's unit without PIDFile="},
 	{Server: "tableflip", Name: "notify", Action: "reload", Summary: "Type=notify, NotifyAccess=all; the new process sends MAINPID= and READY=1"},
