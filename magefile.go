@@ -55,3 +55,6 @@ func (Experiment) Upgrade(ctx context.Context, server string) error {
 
 // Docs renders docs/ from results/ alone (no lab needed); the same results give the same bytes.
 func Docs() error { return experiment.Docs() }
+
+// Soak reloads grace/pidfile and starter/hup 50 times in a row under load and checks for leaks.
+func (Experiment) Soak(ctx context.Context) error { return experiment.Soak(ctx) }

@@ -274,6 +274,10 @@ func Judge(r *result.Result) result.Verdict {
 				r.Final.StopTookMS, r.Final.StopExit, as.ActiveState, as.SubState, as.Result)
 		}
 	}
+	if r.Experiment == "soak" && len(r.Reloads) > 0 {
+		o, why := Leak(r.Reloads[0].Before, r.Final.Snapshot)
+		add("no_leak", o, "%s", why)
+	}
 	if len(r.Final.ProcessesLeft) > 0 {
 		add("nothing_left_behind", result.Fail, "%d processes were left after the unit was stopped", len(r.Final.ProcessesLeft))
 	}
@@ -323,4 +327,36 @@ func ClassList(by map[string]int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Leak limits for the soak: after every reload, the unit must be back to
+// the processes it started with, the serving process's descriptors may
+// grow by a few (runtime noise), and the main process's memory by half.
+const (
+	LeakMaxExtraFDs = 5
+	LeakMaxRSSRatio = 1.5
+)
+
+// Leak compares the unit before the first reload with the unit at the end
+// of a soak.
+func Leak(first, last result.Snapshot) (result.Outcome, string) {
+	if first.ServingPID == 0 || last.ServingPID == 0 {
+		return result.Unknown, "no serving process to measure at the start or the end"
+	}
+	var bad []string
+	if len(last.CgroupPIDs) > len(first.CgroupPIDs) {
+		bad = append(bad, fmt.Sprintf("%d processes in the unit at the end, %d at the start", len(last.CgroupPIDs), len(first.CgroupPIDs)))
+	}
+	if last.ServingFDs > first.ServingFDs+LeakMaxExtraFDs {
+		bad = append(bad, fmt.Sprintf("serving process has %d descriptors open, %d at the start", last.ServingFDs, first.ServingFDs))
+	}
+	if first.MainRSSKB > 0 && float64(last.MainRSSKB) > LeakMaxRSSRatio*float64(first.MainRSSKB) {
+		bad = append(bad, fmt.Sprintf("main process uses %d kB, %d kB at the start", last.MainRSSKB, first.MainRSSKB))
+	}
+	figures := fmt.Sprintf("processes %d -> %d, serving fds %d -> %d, main RSS %d -> %d kB",
+		len(first.CgroupPIDs), len(last.CgroupPIDs), first.ServingFDs, last.ServingFDs, first.MainRSSKB, last.MainRSSKB)
+	if len(bad) > 0 {
+		return result.Fail, strings.Join(bad, "; ") + " (" + figures + ")"
+	}
+	return result.Pass, figures
 }

@@ -257,3 +257,23 @@ func TestJudgeStopThatTimesOut(t *testing.T) {
 		t.Fatalf("clean stop not a pass: %+v", v)
 	}
 }
+
+func TestLeak(t *testing.T) {
+	first := result.Snapshot{ServingPID: 1, CgroupPIDs: []int{1}, ServingFDs: 8, MainRSSKB: 10000}
+	same := result.Snapshot{ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 9, MainRSSKB: 11000}
+	if o, why := Leak(first, same); o != result.Pass {
+		t.Fatalf("no leak judged %s: %s", o, why)
+	}
+	for name, last := range map[string]result.Snapshot{
+		"processes": {ServingPID: 9, CgroupPIDs: []int{9, 3, 4}, ServingFDs: 8, MainRSSKB: 10000},
+		"fds":       {ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 60, MainRSSKB: 10000},
+		"memory":    {ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 8, MainRSSKB: 40000},
+	} {
+		if o, why := Leak(first, last); o != result.Fail {
+			t.Errorf("%s leak judged %s: %s", name, o, why)
+		}
+	}
+	if o, _ := Leak(first, result.Snapshot{}); o != result.Unknown {
+		t.Errorf("nothing serving at the end: %s, want unknown", o)
+	}
+}

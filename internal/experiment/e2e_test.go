@@ -21,6 +21,22 @@ import (
 // and do short real runs. They need root; on CI (CI=true, root) they must
 // run, so there a missing root is a failure, not a skip.
 
+// TestMain keeps every result the tests make (also recovered ones) out of
+// the repository's results/.
+func TestMain(m *testing.M) {
+	if os.Getenv("GRACELAB_RESULTS") == "" {
+		dir, err := os.MkdirTemp("", "gracelab-test-results-")
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv("GRACELAB_RESULTS", dir)
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
 var (
 	labOnce sync.Once
 	labCfg  lab.Config

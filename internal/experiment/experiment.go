@@ -6,11 +6,13 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +50,7 @@ type Options struct {
 // GRACELAB_DURATION; bad values are errors, not silently defaults.
 func OptionsFromEnv(repo string) (Options, error) {
 	o := Options{Profiles: []string{runner.KeepAlive, runner.NewConn}, Rate: 1000, Duration: 15 * time.Second,
-		ResultsDir: repo + "/results", Out: os.Stdout}
+		ResultsDir: ResultsDir(repo), Out: os.Stdout}
 	if v := os.Getenv("GRACELAB_PROFILES"); v != "" {
 		o.Profiles = strings.Split(v, ",")
 		for _, p := range o.Profiles {
@@ -92,6 +94,14 @@ func LabUp(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) e
 	if err := p.Exec(ctx, nil, log, log, lab.Runner, "provision"); err != nil {
 		return fmt.Errorf("provision the lab: %w", err)
 	}
+	// A run whose host side was killed leaves its unit, processes and
+	// result in the lab: clean up, and keep the result.
+	if err := p.Exec(ctx, nil, log, log, lab.Runner, "cleanup"); err != nil {
+		return fmt.Errorf("clean up the lab: %w", err)
+	}
+	if err := collect(ctx, cfg, p, log); err != nil {
+		return err
+	}
 	var info bytes.Buffer
 	p.Exec(ctx, nil, &info, io.Discard, "sh", "-c", `. /etc/os-release; echo "$PRETTY_NAME"; systemctl --version | head -1`)
 	lines := strings.Split(strings.TrimSpace(info.String()), "\n")
@@ -99,11 +109,57 @@ func LabUp(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) e
 	return nil
 }
 
+// collect stores results the host never received (its process was killed
+// mid-run); the ones it did receive are already stored and are skipped.
+func collect(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) error {
+	var out bytes.Buffer
+	if err := p.Exec(ctx, nil, &out, log, lab.Runner, "collect"); err != nil {
+		return fmt.Errorf("collect pending results: %w", err)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(out.Bytes(), &raws); err != nil {
+		return fmt.Errorf("collect pending results: %w", err)
+	}
+	for _, raw := range raws {
+		r, err := result.Decode(raw)
+		if err != nil {
+			return err
+		}
+		path, err := result.Write(ResultsDir(cfg.Repo), r)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "recovered: result of a run whose host side died: %s (interrupted: %v)\n", path, r.Interrupted)
+	}
+	return nil
+}
+
+// ResultsDir is where results are stored: results/ of the repository, or
+// GRACELAB_RESULTS (tests use it to keep the repository's results clean).
+func ResultsDir(repo string) string {
+	if d := os.Getenv("GRACELAB_RESULTS"); d != "" {
+		return d
+	}
+	return filepath.Join(repo, "results")
+}
+
 // Job is one run to do.
 type Job struct {
 	Experiment string // reload, upgrade, upgrade-broken
 	Variant    units.Variant
 	Profile    string
+	// Duration overrides the batch's load duration (the soak needs longer).
+	Duration time.Duration
+}
+
+func (j Job) duration(o Options) time.Duration {
+	if j.Duration > 0 {
+		return j.Duration
+	}
+	return o.Duration
 }
 
 func (j Job) String() string {
@@ -137,6 +193,19 @@ func UpgradeJobs(servers []string) []Job {
 	return out
 }
 
+// SoakDuration fits 50 reloads, one a second, with time before and after.
+const SoakDuration = 53 * time.Second
+
+// SoakJobs reloads grace/pidfile and starter/hup 50 times in a row.
+func SoakJobs() []Job {
+	var out []Job
+	for _, id := range [][2]string{{"grace", "pidfile"}, {"starter", "hup"}} {
+		v, _ := units.Find(id[0], id[1])
+		out = append(out, Job{Experiment: "soak", Variant: v, Profile: runner.KeepAlive, Duration: SoakDuration})
+	}
+	return out
+}
+
 // ErrSkipped marks a run that does not apply to this lab (such as a unit
 // type its systemd does not know).
 var ErrSkipped = errors.New("skipped")
@@ -147,7 +216,7 @@ func RunJobs(ctx context.Context, cfg lab.Config, p lab.Provider, jobs []Job, o 
 	var out []*result.Result
 	var errs []error
 	for i, j := range jobs {
-		fmt.Fprintf(o.Out, "\n== run %d/%d: %s, %d req/s for %s\n", i+1, len(jobs), j, o.Rate, o.Duration)
+		fmt.Fprintf(o.Out, "\n== run %d/%d: %s, %d req/s for %s\n", i+1, len(jobs), j, o.Rate, j.duration(o))
 		r, path, err := RunOne(ctx, cfg, p, j, o)
 		if r != nil {
 			out = append(out, r)
@@ -174,9 +243,14 @@ func RunJobs(ctx context.Context, cfg lab.Config, p lab.Provider, jobs []Job, o 
 func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Options) (*result.Result, string, error) {
 	v := j.Variant
 	args := []string{lab.Runner, "run", "-experiment", j.Experiment, "-server", v.Server, "-variant", v.Name, "-profile", j.Profile,
-		"-rate", strconv.Itoa(o.Rate), "-duration", o.Duration.String(), "-provider", p.Name(), "-suite", suiteOf(cfg)}
+		"-rate", strconv.Itoa(o.Rate), "-duration", j.duration(o).String(), "-provider", p.Name(), "-suite", suiteOf(cfg)}
 	var stdout bytes.Buffer
-	runErr := p.Exec(ctx, nil, &stdout, o.Out, args...)
+	var last lastLine
+	runErr := p.Exec(ctx, nil, &stdout, io.MultiWriter(o.Out, &last), args...)
+	if runErr != nil && last.String() != "" {
+		// The runner's own last word says what went wrong.
+		runErr = fmt.Errorf("%s (%w)", last.String(), runErr)
+	}
 	var ee *exec.ExitError
 	if errors.As(runErr, &ee) && ee.ExitCode() == exitSkipped {
 		return nil, "", fmt.Errorf("%s: %w in this lab (see the line above)", j, ErrSkipped)
@@ -195,6 +269,9 @@ func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Option
 	if err != nil {
 		return r, "", err
 	}
+	if err := p.Exec(context.WithoutCancel(ctx), nil, io.Discard, o.Out, lab.Runner, "forget", r.ID); err != nil {
+		fmt.Fprintf(o.Out, "warning: the lab keeps a copy of %s: %v\n", r.ID, err)
+	}
 	if r.Interrupted {
 		return r, path, errors.New("interrupted; partial result stored, marked interrupted")
 	}
@@ -212,3 +289,23 @@ func suiteOf(cfg lab.Config) string {
 	}
 	return ""
 }
+
+// lastLine keeps the last non-empty line written to it.
+type lastLine struct{ buf, line []byte }
+
+func (l *lastLine) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if t := bytes.TrimSpace(l.buf[:i]); len(t) > 0 {
+			l.line = append(l.line[:0], t...)
+		}
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (l *lastLine) String() string { return string(l.line) }

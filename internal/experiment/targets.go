@@ -97,7 +97,8 @@ func List(w io.Writer) {
 			fmt.Fprintf(w, "  %-9s %-14s%s systemctl %-7s %s\n", v.Server, v.Name, mark, v.Action, v.Summary)
 		}
 	}
-	fmt.Fprintln(w, "experiments: reload (every variant above), upgrade and upgrade-broken (experiment:upgrade <server>, on the variant marked *)")
+	fmt.Fprintln(w, "experiments: reload (every variant above), upgrade and upgrade-broken (experiment:upgrade <server>, on the variant marked *),")
+	fmt.Fprintln(w, "             soak (experiment:soak: 50 reloads in a row of grace/pidfile and starter/hup)")
 	fmt.Fprintln(w, "profiles: keepalive, new-conn (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (15s)")
 }
 
@@ -127,10 +128,16 @@ func Upgrade(ctx context.Context, server string) error {
 	return runBatch(ctx, func(Options) []Job { return UpgradeJobs([]string{server}) })
 }
 
-// All is experiment:all: every reload variant and every upgrade.
+// Soak is experiment:soak: 50 reloads in a row for grace and starter.
+func Soak(ctx context.Context) error {
+	return runBatch(ctx, func(Options) []Job { return SoakJobs() })
+}
+
+// All is experiment:all: every reload variant, every upgrade, the soak.
 func All(ctx context.Context) error {
 	return runBatch(ctx, func(o Options) []Job {
-		return append(ReloadJobs(units.Catalog, o.Profiles), UpgradeJobs(units.Servers())...)
+		jobs := append(ReloadJobs(units.Catalog, o.Profiles), UpgradeJobs(units.Servers())...)
+		return append(jobs, SoakJobs()...)
 	})
 }
 
@@ -149,8 +156,6 @@ func runBatch(ctx context.Context, jobs func(Options) []Job) error {
 	if err := LabUp(ctx, cfg, p, o.Out); err != nil {
 		return err
 	}
-	// A run killed without cleanup leaves units and processes: clear them.
-	p.Exec(ctx, nil, o.Out, os.Stderr, lab.Runner, "cleanup")
 	rs, err := RunJobs(ctx, cfg, p, jobs(o), o)
 	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
 	PrintTable(o.Out, rs)

@@ -167,6 +167,10 @@ func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Durat
 	} else {
 		snap.ServingPID, snap.ServingVersion = pid, version
 		snap.ServingAncestors = Ancestors(pid)
+		snap.ServingFDs, snap.ServingRSSKB = Usage(pid)
+	}
+	if snap.MainPID > 0 {
+		snap.MainFDs, snap.MainRSSKB = Usage(snap.MainPID)
 	}
 	return snap
 }
@@ -188,4 +192,17 @@ func WaitHealthy(ctx context.Context, addr string, timeout time.Duration) (int, 
 		}
 	}
 	return 0, fmt.Errorf("not healthy after %s: %v", timeout, last)
+}
+
+// Usage is a process's open file descriptors and resident memory (kB).
+func Usage(pid int) (fds, rssKB int) {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	fds = len(ents)
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rssKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return fds, rssKB
 }

@@ -103,6 +103,12 @@ type Snapshot struct {
 	// so a supervisor as MainPID (start_server) counts as tracking.
 	ServingAncestors []int  `json:"serving_ancestors,omitempty"`
 	ServingError     string `json:"serving_error,omitempty"`
+	// Resource use of the serving process and of the main process, for
+	// the soak's leak check.
+	ServingFDs   int `json:"serving_fds,omitempty"`
+	ServingRSSKB int `json:"serving_rss_kb,omitempty"`
+	MainFDs      int `json:"main_fds,omitempty"`
+	MainRSSKB    int `json:"main_rss_kb,omitempty"`
 }
 
 // Reload is one `systemctl reload` (or restart) during the load.

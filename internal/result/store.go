@@ -54,7 +54,7 @@ func Write(dir string, r *Result) (string, error) {
 	// link fails if final exists, unlike rename: that is the no-overwrite rule.
 	if err := os.Link(tmp.Name(), final); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return "", fmt.Errorf("result %s already exists; results are never overwritten", final)
+			return "", fmt.Errorf("result %s already exists; results are never overwritten: %w", final, os.ErrExist)
 		}
 		return "", err
 	}

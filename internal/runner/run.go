@@ -406,16 +406,26 @@ func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resul
 	v := spec.Variant
 	unit := v.UnitName()
 	r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
+	// Longer than systemd's own stop timeout (90 s by default), so a server
+	// that ignores SIGTERM shows as systemd's kill, not as our give-up. After
+	// an interrupt the user is waiting: give it a few seconds, then kill.
+	stopWait := 150 * time.Second
+	if r.Interrupted {
+		stopWait = 3 * time.Second
+	}
+	t0 := time.Now()
+	_, r.Final.StopExit, _ = command(ctx, stopWait, "systemctl", "stop", unit)
+	if r.Final.StopExit != 0 && r.Interrupted {
+		command(ctx, 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", unit)
+		_, r.Final.StopExit, _ = command(ctx, 10*time.Second, "systemctl", "stop", unit)
+	}
+	r.Final.StopTookMS = ms(time.Since(t0))
+	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
+	// After the stop, so the journal shows how the unit ended too.
 	command(ctx, 10*time.Second, "journalctl", "--sync")
 	out, _, _ := command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
 		"--since", "@"+strconv.FormatInt(r.Started.Unix()-1, 10))
 	r.Journal = journalLines(out, 400)
-	// Longer than systemd's own stop timeout (90 s by default), so a server
-	// that ignores SIGTERM shows as systemd's kill, not as our give-up.
-	t0 := time.Now()
-	_, r.Final.StopExit, _ = command(ctx, 150*time.Second, "systemctl", "stop", unit)
-	r.Final.StopTookMS = ms(time.Since(t0))
-	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	r.Final.ProcessesLeft = OurProcesses(spec.BinDir)
 	for _, p := range r.Final.ProcessesLeft {
 		// Recorded above as a finding; killed so the next run starts clean.

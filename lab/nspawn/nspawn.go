@@ -51,8 +51,10 @@ func (p *Provider) machine() string   { return "gracelab-" + p.cfg.Suite }
 func (p *Provider) statePath() string { return filepath.Join(StateDir, p.machine()+".json") }
 
 // NeedRoot explains, in one line, why the lab needs root.
-func NeedRoot() error {
-	if os.Geteuid() == 0 {
+func NeedRoot() error { return needRoot(os.Geteuid()) }
+
+func needRoot(euid int) error {
+	if euid == 0 {
 		return nil
 	}
 	return errors.New("the nspawn lab needs root: debootstrap and systemd-nspawn create a root filesystem, namespaces and mounts; run as root (for example `sudo -E go run mage.go lab:up`) or use LAB_PROVIDER=vagrant")
@@ -271,7 +273,9 @@ func (p *Provider) Exec(ctx context.Context, stdin io.Reader, stdout, stderr io.
 	// A cancelled context asks the command to finish (SIGTERM to its whole
 	// process group, which reaches into the container), and waits for it:
 	// the runner then cleans up and writes a partial result.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// If this process dies, nsenter gets SIGTERM, and the runner (which
+	// watches its parent) stops cleanly.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 60 * time.Second
 	return cmd.Run()
@@ -351,8 +355,26 @@ func (p *Provider) cleanStale(log io.Writer) error {
 			fmt.Fprintf(log, "cleaned: stale systemd-nspawn %d of %s\n", s.NspawnPID, s.Machine)
 		}
 	}
+	// Without its systemd-nspawn, the container's init runs on, orphaned;
+	// killing it ends every process of the container.
+	if isContainerInit(s.Leader) {
+		syscall.Kill(s.Leader, syscall.SIGKILL)
+		waitGone(s.Leader, 5*time.Second)
+		fmt.Fprintf(log, "cleaned: orphaned container init %d of %s\n", s.Leader, s.Machine)
+	}
 	fmt.Fprintf(log, "cleaned: stale lab state %s\n", p.statePath())
 	return os.Remove(p.statePath())
+}
+
+// isContainerInit tells a container's systemd from an unrelated process
+// that got the same PID later.
+func isContainerInit(pid int) bool {
+	if !alive(pid) {
+		return false
+	}
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	return strings.TrimSpace(string(comm)) == "systemd" && strings.Contains(string(env), "container=systemd-nspawn")
 }
 
 func waitGone(pid int, d time.Duration) bool {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/units"
@@ -26,7 +28,9 @@ commands:
   run         run one experiment; result JSON on stdout, progress on stderr
   status      show our binaries, units and processes
   cleanup     remove units and processes of ours left by an interrupted run
-  verify      systemd-analyze verify every unit variant; JSON on stdout`
+  verify      systemd-analyze verify every unit variant; JSON on stdout
+  forget ID   drop the lab's copy of a result the host has stored
+  collect     print results the host never received (JSON array) and forget them`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -50,7 +54,26 @@ func main() {
 		if vs, err = runner.VerifyAll(ctx, lab.BinDir); err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(vs)
 		}
+	case "forget":
+		// The host has stored this result; drop the lab's copy.
+		if len(os.Args) != 3 {
+			err = errors.New("usage: gracelab-runner forget <result-id>")
+		} else {
+			err = runner.ForgetPending(os.Args[2])
+		}
+	case "collect":
+		rs, errs := runner.CollectPending()
+		for _, e := range errs {
+			fmt.Fprintln(os.Stderr, "gracelab-runner: dropped unreadable pending result:", e)
+		}
+		if rs == nil {
+			rs = []json.RawMessage{}
+		}
+		err = json.NewEncoder(os.Stdout).Encode(rs)
 	case "run":
+		// If the host side dies (nsenter or ssh gone), stop as on Ctrl-C:
+		// clean up and keep the partial result for the next command.
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0)
 		err = run(ctx, os.Args[2:])
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n%s\n", os.Args[1], usage)
@@ -105,12 +128,24 @@ func run(ctx context.Context, args []string) error {
 		if *reloadAt == "" {
 			d.ReloadAt = []time.Duration{d.Duration / 3}
 		}
+	case "soak":
+		// Reloads back to back, one a second, to show leaks.
+		if *reloadAt == "" {
+			d.ReloadAt = nil
+			for at := time.Second; at <= d.Duration-3*time.Second; at += time.Second {
+				d.ReloadAt = append(d.ReloadAt, at)
+			}
+		}
+		d.SlowPerReload = 1
 	default:
-		return fmt.Errorf("unknown experiment %q; experiments: reload, upgrade, upgrade-broken", d.Experiment)
+		return fmt.Errorf("unknown experiment %q; experiments: reload, upgrade, upgrade-broken, soak", d.Experiment)
 	}
 	res, err := runner.Run(ctx, d, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if err := runner.KeepPending(res); err != nil {
+		fmt.Fprintln(os.Stderr, "gracelab-runner: keep pending result:", err)
 	}
 	enc := json.NewEncoder(os.Stdout)
 	if err := enc.Encode(res); err != nil {

@@ -1,0 +1,61 @@
+package nspawn
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestNeedRootSaysWhyAndWhatToDo(t *testing.T) {
+	if needRoot(0) != nil {
+		t.Fatal("root refused")
+	}
+	err := needRoot(1000)
+	if err == nil || !strings.Contains(err.Error(), "needs root") || !strings.Contains(err.Error(), "sudo") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("not one clear line: %v", err)
+	}
+}
+
+func TestUnreachableMirror(t *testing.T) {
+	r := Recipe{Suite: "bookworm", Mirror: "http://127.0.0.1:1/debian"}
+	err := checkMirror(context.Background(), r)
+	if err == nil || !strings.Contains(err.Error(), "no debootstrap mirror reachable") || !strings.Contains(err.Error(), "LAB_MIRROR") {
+		t.Fatalf("unreachable mirror: %v", err)
+	}
+}
+
+func TestTooLittleDisk(t *testing.T) {
+	if err := checkDisk(t.TempDir(), 1); err != nil {
+		t.Fatalf("1 byte needed, refused: %v", err)
+	}
+	err := checkDisk(t.TempDir(), 1<<62)
+	if err == nil || !strings.Contains(err.Error(), "too little disk") {
+		t.Fatalf("4 EiB needed, accepted: %v", err)
+	}
+}
+
+func TestRecipeKeyFollowsTheRecipe(t *testing.T) {
+	a, b := NewRecipe("bookworm"), NewRecipe("trixie")
+	if a.Key() == b.Key() || !strings.HasPrefix(a.Key(), "bookworm-") {
+		t.Fatalf("keys %s %s", a.Key(), b.Key())
+	}
+	c := a
+	c.Include = append([]string{"less"}, a.Include...)
+	if c.Key() == a.Key() {
+		t.Fatal("a changed package list keeps the same cache entry")
+	}
+	m := a
+	m.Mirror = "http://example.invalid/debian"
+	if m.Key() != a.Key() {
+		t.Fatal("the mirror changed the cache key; same packages should reuse the cache")
+	}
+}
+
+func TestArgsKeepTheCachePristine(t *testing.T) {
+	args := strings.Join(Args("gracelab-bookworm", "/cache/root", "/repo/.lab/bin"), " ")
+	for _, want := range []string{"--volatile=overlay", "--boot", "--bind-ro=/repo/.lab/bin:/opt/gracelab/bin", "--machine=gracelab-bookworm"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("nspawn args lack %s: %s", want, args)
+		}
+	}
+}
