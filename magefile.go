@@ -1,7 +1,7 @@
 //go:build mage
 
 // gracelab's targets. Each one calls a package; no logic lives here.
-// Settings: LAB_PROVIDER (nspawn|vagrant), LAB_SUITE (bookworm|trixie|sid),
+// Settings: LAB_PROVIDER (nspawn|vagrant), LAB_SUITE (bookworm|trixie|sid, or a comma list for experiments),
 // GRACELAB_RATE, GRACELAB_DURATION, GRACELAB_PROFILES.
 package main
 

@@ -62,10 +62,32 @@ func ConfigFromEnv(repo string) (Config, error) {
 	if !contains(Providers, c.Provider) {
 		return c, fmt.Errorf("LAB_PROVIDER=%q is not a provider; use one of: %s", c.Provider, strings.Join(Providers, ", "))
 	}
-	if c.Provider == "nspawn" && !contains(Suites, c.Suite) {
-		return c, fmt.Errorf("LAB_SUITE=%q is not a suite the nspawn lab builds; use one of: %s", c.Suite, strings.Join(Suites, ", "))
+	if c.Provider == "nspawn" {
+		// A list is for experiment batches; a single lab is its first suite.
+		suites, err := SuitesFromEnv()
+		if err != nil {
+			return c, err
+		}
+		c.Suite = suites[0]
 	}
 	return c, nil
+}
+
+// SuitesFromEnv reads LAB_SUITE as a comma-separated list (experiment:all
+// runs the matrix on each); empty means bookworm. Each is checked.
+func SuitesFromEnv() ([]string, error) {
+	v := os.Getenv("LAB_SUITE")
+	if v == "" {
+		return []string{"bookworm"}, nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if !contains(Suites, s) {
+			return nil, fmt.Errorf("LAB_SUITE: %q is not a suite the nspawn lab builds; use one of: %s (comma-separated for several)", s, strings.Join(Suites, ", "))
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // HostBinDir is where the host puts the build output that the lab sees.

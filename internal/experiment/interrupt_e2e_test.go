@@ -152,15 +152,8 @@ func TestE2EKilledHostLeavesNothingForLong(t *testing.T) {
 	if strings.TrimSpace(st.String()) != "active" {
 		t.Fatalf("setup: the unit should be left running, it is %q", st.String())
 	}
-	repo, _ := filepath.Abs("../..")
-	up := exec.Command("go", "run", "mage.go", "lab:up")
-	up.Dir = repo
-	up.Env = append(os.Environ(), "GRACELAB_RESULTS="+dir)
-	out, err := up.CombinedOutput()
-	if err != nil {
-		t.Fatalf("lab:up after the kill: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "cleaned: unit "+v.UnitName()) {
+	out := labUp(t, dir)
+	if !strings.Contains(out, "cleaned: unit "+v.UnitName()) {
 		t.Errorf("lab:up did not say it cleaned the unit:\n%s", out)
 	}
 	labClean(t, p)
@@ -187,15 +180,8 @@ func TestE2EKilledHostResultRecovered(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	repo, _ := filepath.Abs("../..")
-	up := exec.Command("go", "run", "mage.go", "lab:up")
-	up.Dir = repo
-	up.Env = append(os.Environ(), "GRACELAB_RESULTS="+dir)
-	out, err := up.CombinedOutput()
-	if err != nil {
-		t.Fatalf("lab:up after the kill: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "recovered: result of a run whose host side died") {
+	out := labUp(t, dir)
+	if !strings.Contains(out, "recovered: result of a run whose host side died") {
 		t.Errorf("lab:up did not recover the result:\n%s", out)
 	}
 	r := onlyResult(t, dir)
@@ -220,4 +206,18 @@ func TestE2EPortInUse(t *testing.T) {
 		t.Fatalf("a run on a taken port: %v", err)
 	}
 	labClean(t, p)
+}
+
+// labUp runs lab:up as a user does and returns what it printed.
+func labUp(t *testing.T, results string) string {
+	t.Helper()
+	repo, _ := filepath.Abs("../..")
+	up := exec.Command("go", "run", "mage.go", "lab:up")
+	up.Dir = repo
+	up.Env = append(os.Environ(), "GRACELAB_RESULTS="+results)
+	out, err := up.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lab:up after the kill: %v\n%s", err, out)
+	}
+	return string(out)
 }

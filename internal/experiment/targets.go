@@ -144,7 +144,7 @@ func All(ctx context.Context) error {
 func runBatch(ctx context.Context, jobs func(Options) []Job) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	cfg, p, err := setup()
+	cfg, _, err := setup()
 	if err != nil {
 		return err
 	}
@@ -152,17 +152,42 @@ func runBatch(ctx context.Context, jobs func(Options) []Job) error {
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	if err := LabUp(ctx, cfg, p, o.Out); err != nil {
-		return err
+	suites := []string{cfg.Suite}
+	if cfg.Provider == "nspawn" {
+		if suites, err = lab.SuitesFromEnv(); err != nil {
+			return err
+		}
 	}
-	rs, err := RunJobs(ctx, cfg, p, jobs(o), o)
+	t0 := time.Now()
+	var rs []*result.Result
+	var errs []error
+	for _, suite := range suites {
+		cfg.Suite = suite
+		p, err := Provider(cfg)
+		if err != nil {
+			return err
+		}
+		if len(suites) > 1 {
+			fmt.Fprintf(o.Out, "\n==== lab %s %s\n", cfg.Provider, suite)
+		}
+		if err := LabUp(ctx, cfg, p, o.Out); err != nil {
+			return err
+		}
+		got, err := RunJobs(ctx, cfg, p, jobs(o), o)
+		rs = append(rs, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
 	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
 	PrintTable(o.Out, rs)
 	if derr := Docs(); derr != nil {
-		return errors.Join(err, fmt.Errorf("docs: %w", derr))
+		errs = append(errs, fmt.Errorf("docs: %w", derr))
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // PrintTable is the batch in one line per run.

@@ -70,6 +70,16 @@ func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 			n++
 		}
 	}
+	// Units whose files are gone but which systemd still lists (failed).
+	out, _, _ := command(ctx, 10*time.Second, "systemctl", "list-units", "--all", "--no-legend", "--plain", "gracelab-*")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			command(ctx, 60*time.Second, "systemctl", "stop", f[0])
+			command(ctx, 10*time.Second, "systemctl", "reset-failed", f[0])
+			fmt.Fprintf(w, "cleaned: unit %s (was %s)\n", f[0], strings.Join(f[1:min(4, len(f))], " "))
+			n++
+		}
+	}
 	for _, p := range OurProcesses(binDir) {
 		if proc, err := os.FindProcess(p.PID); err == nil && proc.Kill() == nil {
 			fmt.Fprintf(w, "cleaned: stray process %d %s\n", p.PID, p.Command)

@@ -181,10 +181,13 @@ func install(ctx context.Context, files []result.File) error {
 
 // Remove stops a variant's unit and deletes its files; safe to repeat.
 func Remove(ctx context.Context, v units.Variant) {
-	command(ctx, 60*time.Second, "systemctl", "stop", v.UnitName())
-	command(ctx, 10*time.Second, "systemctl", "reset-failed", v.UnitName())
+	names := []string{v.UnitName()}
 	if v.Socket {
-		command(ctx, 60*time.Second, "systemctl", "stop", strings.TrimSuffix(v.UnitName(), ".service")+".socket")
+		names = append(names, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
+	}
+	for _, n := range names {
+		command(ctx, 60*time.Second, "systemctl", "stop", n)
+		command(ctx, 10*time.Second, "systemctl", "reset-failed", n)
 	}
 	removed := false
 	for _, p := range []string{v.UnitPath(), v.EnvPath(), v.SocketPath()} {
