@@ -18,7 +18,13 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the render
 
 // goldenPages are the pages compared byte for byte. The SVGs are covered
 // by the determinism test and by internal/plots.
-var goldenPages = []string{"README.md", "grace.md", "plain.md", "envfile.md"}
+var goldenPages = []string{"README.md", "grace.md", "plain.md", "tableflip.md", "socket.md", "envfile.md"}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	catalog = fixtureCatalog
+	os.Exit(m.Run())
+}
 
 func render(t *testing.T, resultsDir string) string {
 	t.Helper()
@@ -104,8 +110,12 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 	// Two plots per newest run of each row and environment.
-	if svgs != 2*8 {
-		t.Errorf("rendered %d SVGs, want 16", svgs)
+	rows := map[string]bool{}
+	for _, r := range fixtures() {
+		rows[fmt.Sprint(r.Experiment, r.Server, r.Variant, r.Profile, envOf(r))] = true
+	}
+	if svgs != 2*len(rows) {
+		t.Errorf("rendered %d SVGs, want %d", svgs, 2*len(rows))
 	}
 }
 
@@ -210,4 +220,160 @@ func copyFixtures(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+func readOut(t *testing.T, out, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestControlThatLostNothingIsLoud(t *testing.T) {
+	dir := t.TempDir()
+	for _, r := range fixtures() {
+		if r.Unit.Control && r.Experiment == "reload" && r.Profile == "new-conn" {
+			// A control run that lost nothing: the lab could not see loss.
+			r.ID = "20250305T000000Z-quiet"
+			r.Summary.Failed, r.Summary.ByClass = 0, map[string]int{}
+		}
+		if _, err := result.Write(dir, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readme := readOut(t, render(t, dir), "README.md")
+	if !strings.Contains(readme, "🚨 **A control run lost no request: `20250305T000000Z-quiet`") {
+		t.Errorf("README.md does not flag the control run that lost nothing:\n%s", readme)
+	}
+	if strings.Contains(readme, "so the lab can see loss") {
+		t.Error("README.md claims the lab can see loss although a control lost nothing")
+	}
+
+	good := readOut(t, render(t, fixtureDir), "README.md")
+	if !strings.Contains(good, "it did in every one of its 3 runs: the control lost") {
+		t.Errorf("README.md does not say that every control run lost requests")
+	}
+}
+
+func TestNoControlIsLoud(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := result.Write(dir, fixtures()[1]); err != nil {
+		t.Fatal(err)
+	}
+	if readme := readOut(t, render(t, dir), "README.md"); !strings.Contains(readme, "No control run in these results") {
+		t.Errorf("README.md without a control run does not say so")
+	}
+}
+
+func TestImageNamesShortAndUnique(t *testing.T) {
+	m := newModel(fixtures())
+	seen := map[string]bool{}
+	for r, name := range m.images {
+		if seen[name] {
+			t.Errorf("image name %s used twice", name)
+		}
+		seen[name] = true
+		if len(name) > 60 || strings.Contains(name, "--") {
+			t.Errorf("image name %q of %s is long or ugly", name, r.ID)
+		}
+	}
+	for _, want := range []string{"grace-pidfile-keepalive-bookworm-sd252", "grace-pidfile-keepalive-trixie-sd257",
+		"grace-pidfile-keepalive-upgrade-broken-bookworm-sd252"} {
+		if !seen[want] {
+			t.Errorf("no image named %s; have %v", want, sortedKeys(seen))
+		}
+	}
+	// Two labs that share suite and systemd major get the provider too.
+	a := env{"nspawn", "debian", "bookworm", "252 (252.39-1~deb12u2)"}
+	b := env{"vagrant", "debian", "bookworm", "252 (252.30-1)"}
+	c := env{"vagrant", "fedora", "", "256"}
+	got := imgSlugs([]env{a, b, c})
+	want := map[env]string{a: "nspawn-bookworm-sd252", b: "vagrant-bookworm-sd252", c: "fedora-sd256"}
+	for e, w := range want {
+		if got[e] != w {
+			t.Errorf("imgSlugs[%v] = %q, want %q", e, got[e], w)
+		}
+	}
+}
+
+func TestSystemdSaid(t *testing.T) {
+	r := &result.Result{Unit: result.Unit{Name: "x.service"}, Journal: []string{
+		"2026-11-25T07:15:50.111835+0000 vm systemd[1]: Reloading x.service...",
+		"2026-11-25T07:15:50.126202+0000 vm systemd[1]: x.service: Can't open PID file /run/${PIDFILE} (yet?) after reload: No such file or directory",
+		"2026-11-25T07:15:50.126202+0000 vm grace[123]: PID file written",
+		"2026-11-25T07:15:54.087616+0000 vm systemd[1]: x.service: Unit cannot be reloaded because it is inactive.",
+		"2026-11-25T07:15:58.087360+0000 vm systemd[1]: x.service: Unit cannot be reloaded because it is inactive.",
+		"Mar 01 10:00:02 lab systemd[1]: x.service: Supervising process 4137 which is not our child. We'll most likely not notice when it exits.",
+		"Mar 01 10:00:04 lab systemd[1]: x.service: Supervising process 4174 which is not our child. We'll most likely not notice when it exits.",
+	}}
+	got := systemdSaid(r)
+	want := []saidLine{
+		{"07:15:50.126", "Can't open PID file /run/${PIDFILE} (yet?) after reload: No such file or directory", 1},
+		{"07:15:54.087", "Unit cannot be reloaded because it is inactive.", 2},
+		{"10:00:02", "Supervising process 4137 which is not our child. We'll most likely not notice when it exits.", 2},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("systemdSaid:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestUpgradeFindings(t *testing.T) {
+	out := render(t, fixtureDir)
+	readme := readOut(t, out, "README.md")
+	for _, want := range []string{
+		"### Upgrades: a new build, and a broken one",
+		"On nspawn · bookworm · systemd 252, every run sent 1200 requests:",
+		"| Server | Variant | Experiment | Verdict | Failed | Longest gap (ms) | New version serves | Old process keeps serving | Final state | Stop |",
+		"| `upgrade-broken` | ❌ fail | 0 | 6 | – | ✅ yes | active/running | ⚠️ 90.03 s, then failed (timeout) |",
+		"| `upgrade` | ✅ pass | 0 | 6 | ✅ yes, after 20 ms | – | active/running | clean, 0.03 s |",
+		"(control) | `upgrade` | ❌ fail | 20 (refused 18, reset 2) |",
+		"`upgrade-broken`: a bad deploy",
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+	page := readOut(t, out, "grace.md")
+	for _, want := range []string{
+		"### upgrade-broken · variant `pidfile` · profile `keepalive`",
+		"systemd's result is `timeout`",
+		"| reload 1, settled | 2.50 | 4137 | active/running | 0 | 4137 (v2) | yes |",
+		"first success from a process that had not served before: 20 ms after the reload",
+		"no process that had not served before answered afterwards",
+		"**What systemd said**",
+		"1 line stamped before this run started (10:00:00.000) belongs to an earlier run",
+		"- 10:00:02.002 `Main process exited, code=exited, status=0/SUCCESS`",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("grace.md lacks %q", want)
+		}
+	}
+}
+
+func TestNotRunVariants(t *testing.T) {
+	dir := t.TempDir()
+	for _, r := range fixtures() {
+		if r.Env.Suite == "bookworm" {
+			if _, err := result.Write(dir, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	readme := readOut(t, render(t, dir), "README.md")
+	want := "- tableflip `notify-reload` (Type=notify-reload (systemd 253+)): needs systemd 253 or newer; the results come from systemd 252"
+	if !strings.Contains(readme, want) {
+		t.Errorf("README.md lacks %q", want)
+	}
+}
+
+func TestSystemdSaidIgnoresNamesAndDescriptions(t *testing.T) {
+	r := &result.Result{Unit: result.Unit{Name: "gracelab-grace-pidfile.service"}, Journal: []string{
+		"2026-11-25T07:15:46.005372+0000 vm systemd[1]: Started gracelab-grace-pidfile.service - gracelab grace/pidfile: PID file path from EnvironmentFile=.",
+		"2026-11-25T07:15:50.111835+0000 vm systemd[1]: Reloading gracelab-grace-pidfile.service - gracelab grace/pidfile: PIDFile=...",
+	}}
+	if got := systemdSaid(r); len(got) != 0 {
+		t.Errorf("systemdSaid picked routine lines because of the unit's name or description: %v", got)
+	}
 }

@@ -66,9 +66,13 @@ func envfilePage(m *model) []byte {
 			if c.key.Experiment != "reload" {
 				item += ", experiment " + code(c.key.Experiment)
 			}
-			rows = append(rows, []string{item, e.label(), code("PIDFile=" + written), showPIDFile(r.Unit.Show),
-				fmt.Sprintf("%d of %d", r.Summary.Failed, r.Summary.Sent), stateText(r.Final.Snapshot), outcomeText(o)})
-			item += " on " + e.label()
+			row := []string{item}
+			if len(m.envs) > 1 {
+				row = append(row, e.label())
+				item += " on " + e.label()
+			}
+			rows = append(rows, append(row, code("PIDFile="+written), showPIDFile(r.Unit.Show),
+				fmt.Sprintf("%d of %d", r.Summary.Failed, r.Summary.Sent), stateText(r.Final.Snapshot), verdictCell(r)))
 			if o == result.Pass {
 				works = append(works, "- "+item)
 			} else {
@@ -76,7 +80,13 @@ func envfilePage(m *model) []byte {
 			}
 		}
 	}
-	p.table([]string{"Run", "Environment", "Unit file says", "systemd's PIDFile", "Failed requests", "Final state", "Verdict"}, rows)
+	header := []string{"Run"}
+	if len(m.envs) > 1 {
+		header = append(header, "Environment")
+	} else {
+		p.para("All runs on %s.", m.envs[0].label())
+	}
+	p.table(append(header, "Unit file says", "systemd's PIDFile", "Failed requests", "Final state", "Verdict"), rows)
 	if len(works) == 0 {
 		p.para("None of these forms passed.")
 	} else {
@@ -90,19 +100,22 @@ func envfilePage(m *model) []byte {
 
 	for _, c := range cells {
 		for _, e := range c.envs(m.envs) {
-			envfileSection(&p, c, e)
+			envfileSection(&p, c, e, len(m.envs) > 1)
 		}
 	}
 	return p.Bytes()
 }
 
-func envfileSection(p *page, c *cell, e env) {
+func envfileSection(p *page, c *cell, e env, manyEnvs bool) {
 	r := c.newest(e)
 	h := fmt.Sprintf("%s, variant %s, profile %s", c.key.Server, code(c.key.Variant), code(c.key.Profile))
 	if c.key.Experiment != "reload" {
 		h += ", experiment " + code(c.key.Experiment)
 	}
-	p.heading(2, h+", on "+e.label())
+	if manyEnvs {
+		h += ", on " + e.label()
+	}
+	p.heading(2, h)
 	p.para("Run %s ([full details](%s)). Verdict: **%s**.", code(r.ID), c.key.link(), verdictText(r))
 
 	written, ok := writtenPIDFile(r.Unit)
@@ -130,17 +143,20 @@ func envfileSection(p *page, c *cell, e env) {
 		p.fence("text", r.Unit.Verify)
 	}
 	var lines []string
-	for _, l := range r.Journal {
-		low := strings.ToLower(l)
-		if strings.Contains(low, "pidfile") || strings.Contains(low, "pid file") {
-			lines = append(lines, l)
+	for _, l := range systemdSaid(r) {
+		if low := strings.ToLower(l.msg); strings.Contains(low, "pidfile") || strings.Contains(low, "pid file") {
+			line := "- " + l.at + " " + code(l.msg)
+			if l.n > 1 {
+				line += fmt.Sprintf(" (%d times)", l.n)
+			}
+			lines = append(lines, line)
 		}
 	}
 	if len(lines) == 0 {
-		p.para("No journal line of the unit mentions the PID file.")
+		p.para("systemd logged nothing about the PID file for this unit.")
 	} else {
-		p.para("Journal lines that mention the PID file:")
-		p.fence("text", strings.Join(lines, "\n"))
+		p.para("What systemd said about the PID file:")
+		p.f("%s\n\n", strings.Join(lines, "\n"))
 	}
 
 	if len(r.Reloads) > 0 {

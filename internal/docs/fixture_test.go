@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/lab/units"
 )
 
 // The fixtures in testdata/results are written by this file, so that they
@@ -48,9 +50,34 @@ var (
 
 // scenario is how a fixture run went.
 type scenario struct {
-	lossMS     float64 // refused requests for this long after each reload
-	untracked  bool    // systemd loses the serving process after reloads
-	fellBehind bool
+	lossMS      float64 // refused requests for this long after each reload
+	untracked   bool    // systemd loses the serving process after reloads
+	fellBehind  bool
+	profile     string // keepalive unless set
+	upgrade     string // v2 or broken: one reload after a deploy
+	stopTimeout bool   // systemctl stop had to time out
+}
+
+// fixtureCatalog stands in for lab/units' catalog in tests, so that the
+// goldens do not change when the lab gains a variant.
+var fixtureCatalog = []units.Variant{
+	{Server: "grace", Name: "pidfile", Summary: "the blog post's unit: Type=simple, PIDFile=, ExecReload=kill -USR2 $MAINPID"},
+	{Server: "grace", Name: "envfile", Summary: "PID file path from EnvironmentFile=, PIDFile=${PIDFILE}"},
+	{Server: "grace", Name: "specifier", Summary: "PID file path written with a specifier (%t)"},
+	{Server: "grace", Name: "simple", Summary: "no PIDFile=, ExecReload=kill -USR2 $MAINPID"},
+	{Server: "plain", Name: "restart", Control: true, Summary: "plain net/http, systemctl restart: the baseline that must lose requests"},
+	{Server: "tableflip", Name: "pidfile", Summary: "the unit tableflip's README recommends: PIDFile=, ExecReload=kill -HUP $MAINPID"},
+	{Server: "tableflip", Name: "notify-reload", MinSystemd: 253, Summary: "Type=notify-reload (systemd 253+)"},
+	{Server: "socket", Name: "restart", Socket: true, Summary: "plain net/http on a systemd .socket unit, systemctl restart"},
+}
+
+func summaryOf(server, variant string) (string, bool) {
+	for _, v := range fixtureCatalog {
+		if v.Server == server && v.Name == variant {
+			return v.Summary, v.Control
+		}
+	}
+	return "", false
 }
 
 func fixtures() []*result.Result {
@@ -61,7 +88,12 @@ func fixtures() []*result.Result {
 		fixture("20250301T110200Z-4", "reload", "grace", "envfile", bookworm, scenario{untracked: true}),
 		fixture("20250301T110300Z-5", "reload", "grace", "specifier", bookworm, scenario{}),
 		fixture("20250301T110400Z-6", "reload", "plain", "restart", bookworm, scenario{fellBehind: true, lossMS: 100}),
-		fixture("20250301T110500Z-7", "upgrade", "grace", "pidfile", bookworm, scenario{}),
+		fixture("20250301T110410Z-6b", "reload", "plain", "restart", bookworm, scenario{lossMS: 100, profile: "new-conn"}),
+		fixture("20250301T110500Z-7", "upgrade", "grace", "pidfile", bookworm, scenario{upgrade: "v2"}),
+		fixture("20250301T110510Z-7b", "upgrade-broken", "grace", "pidfile", bookworm, scenario{upgrade: "broken", stopTimeout: true}),
+		fixture("20250301T110520Z-7c", "upgrade", "plain", "restart", bookworm, scenario{upgrade: "v2", lossMS: 100}),
+		fixture("20250301T110600Z-a", "reload", "tableflip", "pidfile", bookworm, scenario{}),
+		fixture("20250301T110700Z-b", "reload", "socket", "restart", bookworm, scenario{}),
 		fixture("20250302T090000Z-8", "reload", "grace", "pidfile", trixie, scenario{lossMS: 100}),
 		fixture("20250302T090100Z-9", "reload", "grace", "specifier", trixie, scenario{}),
 	}
@@ -85,8 +117,15 @@ func unitFile(server, variant string) (string, []result.File) {
 		svc = "Type=exec\n"
 	}
 	reload := "ExecReload=/bin/kill -USR2 $MAINPID\n"
+	if server == "tableflip" {
+		reload = "ExecReload=/bin/kill -HUP $MAINPID\n"
+	}
 	if variant == "restart" {
 		reload = ""
+	}
+	if server == "socket" {
+		extra = append(extra, result.File{Path: "/etc/systemd/system/" + strings.TrimSuffix(name, ".service") + ".socket",
+			Text: "[Unit]\nDescription=listening socket\n\n[Socket]\nListenStream=127.0.0.1:8080\n\n[Install]\nWantedBy=sockets.target\n"})
 	}
 	text := "[Unit]\nDescription=gracelab sample server " + server + " (" + variant + ")\n\n[Service]\n" + svc + pidLine +
 		"RuntimeDirectory=gracelab\nExecStart=/opt/gracelab/bin/" + server + " -listen 127.0.0.1:8080 -pid " + pidfile + "\n" +
@@ -102,16 +141,24 @@ func fixture(id, exp, server, variant string, env result.Env, sc scenario) *resu
 	)
 	start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	name, files := unitFile(server, variant)
+	profile := "keepalive"
+	if sc.profile != "" {
+		profile = sc.profile
+	}
+	summary, control := summaryOf(server, variant)
 	r := &result.Result{
-		Schema: result.SchemaVersion, ID: id, Experiment: exp, Server: server, Variant: variant, Profile: "keepalive",
+		Schema: result.SchemaVersion, ID: id, Experiment: exp, Server: server, Variant: variant, Profile: profile,
 		Started: start, Finished: start.Add(7 * time.Second), WallMS: 7000, Env: env,
-		Unit: result.Unit{Name: name, Files: files, Show: map[string]string{
+		Unit: result.Unit{Name: name, Summary: summary, Control: control, Files: files, Show: map[string]string{
 			"Type": "simple", "ExecReload": "{ path=/bin/kill ; argv[]=/bin/kill -USR2 $MAINPID ; ignore_errors=no }",
 			"KillMode": "control-group", "Restart": "on-failure", "PIDFile": "/run/gracelab/" + server + ".pid", "NotifyAccess": "none",
 		}},
-		Load: result.LoadProfile{Rate: rate, DurationMS: total, KeepAlive: true, TimeoutMS: 2000, Path: "/", Action: "reload",
-			ReloadAtMS: []float64{2000, 4000}, SlowPerReload: 2, SlowMS: 1500},
+		Load: result.LoadProfile{Rate: rate, DurationMS: total, KeepAlive: profile == "keepalive", TimeoutMS: 2000, Path: "/", Action: "reload",
+			ReloadAtMS: []float64{2000, 4000}, SlowPerReload: 2, SlowMS: 1500, Upgrade: sc.upgrade},
 		Timeline: result.Timeline{BinMS: binMS},
+	}
+	if sc.upgrade != "" {
+		r.Load.ReloadAtMS = []float64{total / 3}
 	}
 	switch variant {
 	case "envfile":
@@ -128,22 +175,30 @@ func fixture(id, exp, server, variant string, env result.Env, sc scenario) *resu
 	}
 
 	pid := 4100
+	version := "v1"
 	var reloadBins []int
 	for i, at := range r.Load.ReloadAtMS {
 		reloadBins = append(reloadBins, int(at/binMS))
-		before := snap(at-5, pid, pid)
-		newPID := pid + 37
-		after := snap(at+40, pid, newPID)
-		settled := snap(at+500, newPID, newPID)
+		before := snap(at-5, pid, pid, version)
+		newPID, newVersion := pid+37, version
+		if sc.upgrade == "v2" {
+			newVersion = "v2"
+		}
+		first := 20 + sc.lossMS
+		if sc.upgrade == "broken" {
+			newPID, first = pid, -1
+		}
+		after := snap(at+40, pid, newPID, newVersion)
+		settled := snap(at+500, newPID, newPID, newVersion)
 		if sc.untracked {
-			after = snap(at+40, 0, newPID)
+			after = snap(at+40, 0, newPID, newVersion)
 			after.ActiveState, after.SubState = "deactivating", "stop-sigterm"
-			settled = snap(at+500, 0, newPID)
+			settled = snap(at+500, 0, newPID, newVersion)
 			settled.ActiveState, settled.SubState, settled.Result = "failed", "failed", "exit-code"
 		}
 		r.Reloads = append(r.Reloads, result.Reload{N: i + 1, Command: "systemctl " + r.Load.Action + " " + name, StartMS: at, TookMS: 12,
-			Before: before, After: after, Settled: settled})
-		pid = newPID
+			Before: before, After: after, Settled: settled, FirstNewOKMS: first})
+		pid, version = newPID, newVersion
 	}
 	if variant == "envfile" {
 		for i := range r.Reloads {
@@ -239,39 +294,61 @@ func fixture(id, exp, server, variant string, env result.Env, sc scenario) *resu
 			{ScheduledMS: r.Load.ReloadAtMS[0] + 8, Class: "refused", Error: "dial tcp 127.0.0.1:8080: connect: connection refused"},
 		}
 	}
-	final := snap(total, pid, pid)
+	// As the runner records them: the final snapshots are taken after the
+	// load, off its clock (at 0).
+	final := snap(0, pid, pid, version)
 	if sc.untracked {
-		final = snap(total, 0, pid)
+		final = snap(0, 0, pid, version)
 		final.ActiveState, final.SubState, final.Result = "failed", "failed", "exit-code"
 	}
-	r.Final = result.Final{Snapshot: final, AfterStop: snap(total+300, 0, 0), UnitRemoved: true}
+	r.Final = result.Final{Snapshot: final, AfterStop: snap(0, 0, 0, ""), StopTookMS: 31.4, UnitRemoved: true}
 	r.Final.AfterStop.ActiveState, r.Final.AfterStop.SubState = "inactive", "dead"
-	r.Final.AfterStop.ServingError = "dial tcp 127.0.0.1:8080: connect: connection refused"
+	if sc.stopTimeout {
+		r.Final.StopTookMS = 90034.2
+		r.Final.AfterStop.ActiveState, r.Final.AfterStop.SubState, r.Final.AfterStop.Result = "failed", "failed", "timeout"
+	}
 	if sc.untracked {
 		r.Final.ProcessesLeft = []result.Process{{PID: pid, Command: "/opt/gracelab/bin/grace -listen 127.0.0.1:8080"}}
 	}
+	stamp := func(sec int) string { return fmt.Sprintf("2025-03-01T10:00:%02d.%06d+0000 lab", sec, 1000*sec+123) }
 	r.Journal = []string{
-		"Mar 01 10:00:00 lab systemd[1]: Starting " + name + " - gracelab sample server...",
-		"Mar 01 10:00:00 lab systemd[1]: Started " + name + ".",
-		"Mar 01 10:00:02 lab systemd[1]: Reloading " + name + "...",
-		"Mar 01 10:00:02 lab systemd[1]: Reloaded " + name + ".",
+		stamp(0) + " systemd[1]: Starting " + name + " - gracelab sample server...",
+		stamp(0) + " systemd[1]: Started " + name + ".",
 	}
-	if sc.untracked {
-		r.Journal = append(r.Journal, "Mar 01 10:00:02 lab systemd[1]: "+name+": Main process exited, code=exited, status=0/SUCCESS",
-			"Mar 01 10:00:02 lab systemd[1]: "+name+": Can't open PID file /run/gracelab/grace.pid (yet?) after reload: No such file or directory")
+	for i := range r.Reloads {
+		r.Journal = append(r.Journal, stamp(2+2*i)+" systemd[1]: Reloading "+name+"...")
+		if sc.upgrade == "broken" {
+			r.Journal = append(r.Journal, stamp(2+2*i)+" "+server+"[4137]: config error: unknown setting listen_adress (a release with a bad config)")
+		}
+		r.Journal = append(r.Journal, stamp(2+2*i)+" systemd[1]: Reloaded "+name+".")
+		if sc.untracked {
+			r.Journal = append(r.Journal, stamp(2+2*i)+" systemd[1]: "+name+": Main process exited, code=exited, status=0/SUCCESS",
+				stamp(2+2*i)+" systemd[1]: "+name+": Can't open PID file /run/gracelab/grace.pid (yet?) after reload: No such file or directory")
+		}
+		if server == "tableflip" {
+			r.Journal = append(r.Journal, stamp(2+2*i)+" systemd[1]: "+name+": Supervising process 4137 which is not our child. We'll most likely not notice when it exits.")
+		}
+	}
+	if id == "20250301T110000Z-2" {
+		// As the runner reads the journal from a second before the start,
+		// the end of the previous run of the same unit shows up.
+		r.Journal = append([]string{"2025-03-01T09:59:59.500000+0000 lab systemd[1]: " + name + ": Deactivated successfully."}, r.Journal...)
 	}
 	r.Verdict = analysis.Judge(r)
 	return r
 }
 
-func snap(at float64, mainPID, serving int) result.Snapshot {
+func snap(at float64, mainPID, serving int, version string) result.Snapshot {
 	s := result.Snapshot{AtMS: at, MainPID: mainPID, ActiveState: "active", SubState: "running", Result: "success",
-		PIDFile: "/run/gracelab/grace.pid", ServingPID: serving, CgroupPIDs: []int{serving}}
+		PIDFile: "/run/gracelab/grace.pid", ServingPID: serving, ServingVersion: version, CgroupPIDs: []int{serving}}
 	if serving != 0 {
 		s.PIDFileContent = fmt.Sprint(serving)
 		if mainPID != serving && mainPID != 0 {
 			s.CgroupPIDs = []int{mainPID, serving}
 		}
+	} else {
+		s.ServingVersion = ""
+		s.ServingError = "dial tcp 127.0.0.1:8080: connect: connection refused"
 	}
 	return s
 }

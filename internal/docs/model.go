@@ -3,8 +3,11 @@ package docs
 import (
 	"bufio"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/result"
@@ -41,12 +44,54 @@ func (e env) label() string {
 	return fmt.Sprintf("%s · %s · systemd %s", orUnknown(e.Provider), orUnknown(d), orUnknown(e.Systemd))
 }
 
-func (e env) fileSlug() string {
-	d := e.Suite
-	if d == "" {
-		d = e.Distro
+// suiteName is the suite, or the distro when the suite is unknown.
+func (e env) suiteName() string {
+	if e.Suite != "" {
+		return e.Suite
 	}
-	return fileSafe(e.Provider) + "-" + fileSafe(d) + "-systemd" + fileSafe(e.Systemd)
+	return e.Distro
+}
+
+// systemdMajor is the leading number of the systemd version ("252" of
+// "252 (252.39-1~deb12u2)"), or "" if there is none.
+func (e env) systemdMajor() string {
+	i := 0
+	for i < len(e.Systemd) && e.Systemd[i] >= '0' && e.Systemd[i] <= '9' {
+		i++
+	}
+	return e.Systemd[:i]
+}
+
+// imgSlugs names each env briefly for image file names: suite and
+// systemd major ("bookworm-sd252"). Envs that would share a name get the
+// provider too, then the full systemd version, so names stay unique and
+// depend only on the set of envs.
+func imgSlugs(envs []env) map[env]string {
+	forms := []func(env) string{
+		func(e env) string { return fileSafe(e.suiteName()) + "-sd" + fileSafe(orUnknown(e.systemdMajor())) },
+		func(e env) string {
+			return fileSafe(e.Provider) + "-" + fileSafe(e.suiteName()) + "-sd" + fileSafe(orUnknown(e.systemdMajor()))
+		},
+		func(e env) string {
+			return fileSafe(e.Provider) + "-" + fileSafe(e.Distro) + "-" + fileSafe(e.Suite) + "-sd" + fileSafe(e.Systemd)
+		},
+	}
+	out := map[env]string{}
+	for _, e := range envs {
+		for i, f := range forms {
+			n := 0
+			for _, o := range envs {
+				if f(o) == f(e) {
+					n++
+				}
+			}
+			if n == 1 || i == len(forms)-1 {
+				out[e] = f(e)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // key is one row of the findings: what was run, independent of where.
@@ -54,15 +99,38 @@ type key struct {
 	Experiment, Server, Variant, Profile string
 }
 
-func (k key) less(o key) bool {
-	a := []string{k.Experiment, k.Server, k.Variant, k.Profile}
-	b := []string{o.Experiment, o.Server, o.Variant, o.Profile}
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
+// experimentOrder is the order experiments are reported in; others follow
+// in alphabetical order.
+var experimentOrder = []string{"reload", "upgrade", "upgrade-broken"}
+
+func expRank(x string) int {
+	for i, e := range experimentOrder {
+		if e == x {
+			return i
 		}
 	}
-	return false
+	return len(experimentOrder)
+}
+
+// isUpgrade says the experiment deploys a new build before its reload.
+func isUpgrade(x string) bool { return strings.HasPrefix(x, "upgrade") }
+
+// less orders rows by experiment, then server and variant in catalog
+// order (unknown ones after, alphabetically), then profile.
+func (k key) less(o key) bool {
+	if a, b := expRank(k.Experiment), expRank(o.Experiment); a != b {
+		return a < b
+	}
+	if k.Experiment != o.Experiment {
+		return k.Experiment < o.Experiment
+	}
+	if k.Server != o.Server {
+		return serverLess(k.Server, o.Server)
+	}
+	if k.Variant != o.Variant {
+		return variantLess(k.Server, k.Variant, o.Variant)
+	}
+	return k.Profile < o.Profile
 }
 
 // heading is the cell's section heading on its server page.
@@ -128,6 +196,7 @@ func newModel(rs []*result.Result) *model {
 	sort.Slice(m.envs, func(i, j int) bool { return m.envs[i].less(m.envs[j]) })
 	sort.Slice(m.cells, func(i, j int) bool { return m.cells[i].key.less(m.cells[j].key) })
 
+	slugs := imgSlugs(m.envs)
 	used := map[string]bool{}
 	for _, c := range m.cells {
 		for _, e := range c.envs(m.envs) {
@@ -136,7 +205,7 @@ func newModel(rs []*result.Result) *model {
 			if k.Experiment != "reload" {
 				name += "-" + fileSafe(k.Experiment)
 			}
-			name += "-" + e.fileSlug()
+			name += "-" + slugs[e]
 			base := name
 			for i := 2; used[name]; i++ {
 				name = fmt.Sprintf("%s-%d", base, i)
@@ -167,8 +236,41 @@ func (m *model) servers() []string {
 			out = append(out, c.key.Server)
 		}
 	}
-	sort.Strings(out)
+	sort.SliceStable(out, func(i, j int) bool { return serverLess(out[i], out[j]) })
 	return out
+}
+
+// variants lists a server's variants in catalog order.
+func (m *model) variants(server string) []string {
+	var out []string
+	for _, c := range m.cells {
+		if c.key.Server == server && !slices.Contains(out, c.key.Variant) {
+			out = append(out, c.key.Variant)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return variantLess(server, out[i], out[j]) })
+	return out
+}
+
+// summaryOf is the one-line description of a variant from its newest run.
+func (m *model) summaryOf(server, variant string) string {
+	s := ""
+	for _, r := range m.results {
+		if r.Server == server && r.Variant == variant && r.Unit.Summary != "" {
+			s = r.Unit.Summary
+		}
+	}
+	return s
+}
+
+// cell is the row of k.
+func (m *model) cell(k key) *cell {
+	for _, c := range m.cells {
+		if c.key == k {
+			return c
+		}
+	}
+	return &cell{key: k}
 }
 
 func (m *model) cellsWhere(f func(key) bool) []*cell {
@@ -213,6 +315,34 @@ func outcomeText(o result.Outcome) string {
 
 func verdictText(r *result.Result) string { return outcomeText(outcome(r.Verdict)) }
 
+// unknownWhy says briefly which checks could not decide.
+var unknownWhy = map[string]string{
+	"load_sustained": "load fell behind",
+	"run_complete":   "run incomplete",
+}
+
+// verdictCell is the verdict with, for an unknown one, why it is unknown.
+func verdictCell(r *result.Result) string {
+	o := outcome(r.Verdict)
+	if o != result.Unknown {
+		return outcomeText(o)
+	}
+	var why []string
+	for _, c := range r.Verdict.Checks {
+		if outcomeOf(c.Outcome) == result.Unknown {
+			w := unknownWhy[c.Name]
+			if w == "" {
+				w = c.Name + " undecided"
+			}
+			why = addUniq(why, w)
+		}
+	}
+	if len(why) == 0 {
+		return outcomeText(o)
+	}
+	return outcomeText(o) + " (" + strings.Join(why, ", ") + ")"
+}
+
 func check(r *result.Result, name string) (result.Check, bool) {
 	for _, c := range r.Verdict.Checks {
 		if c.Name == name {
@@ -248,6 +378,17 @@ func stateText(s result.Snapshot) string {
 func failedText(s result.Summary) string {
 	if s.Failed == 0 {
 		return "0"
+	}
+	n := 0
+	only := ""
+	for c, k := range s.ByClass {
+		if k > 0 {
+			n++
+			only = c
+		}
+	}
+	if n == 1 && s.ByClass[only] == s.Failed {
+		return fmt.Sprintf("%d %s", s.Failed, only)
 	}
 	return fmt.Sprintf("%d (%s)", s.Failed, analysis.ClassList(s.ByClass))
 }
@@ -302,10 +443,40 @@ func traits(u result.Unit) []string {
 			out = append(out, k+"="+v)
 		}
 	}
+	return append(out, socketTraits(u)...)
+}
+
+// socketTraits are the listening settings of the unit's .socket files:
+// with one, systemd and not the server owns the listener.
+func socketTraits(u result.Unit) []string {
+	var out []string
+	for _, f := range u.Files {
+		if !strings.HasSuffix(f.Path, ".socket") {
+			continue
+		}
+		section := ""
+		for _, line := range strings.Split(f.Text, "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "[") {
+				section = line
+				continue
+			}
+			if k, v, ok := strings.Cut(line, "="); ok && section == "[Socket]" && strings.HasPrefix(strings.TrimSpace(k), "Listen") {
+				out = append(out, "[Socket] "+strings.TrimSpace(k)+"="+strings.TrimSpace(v))
+			}
+		}
+	}
 	return out
 }
 
-func traitsText(u result.Unit) string {
+// traitsText lists the decisive settings inline, separated so that a
+// reader sees where one ends.
+func traitsText(u result.Unit) string { return traitsJoined(u, " · ") }
+
+// traitsCell lists them one per line, for a table cell.
+func traitsCell(u result.Unit) string { return traitsJoined(u, "<br>") }
+
+func traitsJoined(u result.Unit, sep string) string {
 	t := traits(u)
 	if len(t) == 0 {
 		return "(none of " + strings.Join(traitKeys, ", ") + " set)"
@@ -314,7 +485,7 @@ func traitsText(u result.Unit) string {
 	for _, s := range t {
 		parts = append(parts, code(s))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, sep)
 }
 
 func orUnknown(s string) string {
@@ -331,4 +502,295 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkOutcome is a check's outcome, and whether the run has the check.
+func checkOutcome(r *result.Result, name string) (result.Outcome, bool) {
+	c, ok := check(r, name)
+	return outcomeOf(c.Outcome), ok
+}
+
+// stopText says how `systemctl stop` went, from the unit_stops_cleanly
+// check and the recorded state after the stop.
+func stopText(r *result.Result) string {
+	f := r.Final
+	o, ok := checkOutcome(r, "unit_stops_cleanly")
+	if !ok && f.AfterStop.ActiveState == "" {
+		return "not recorded"
+	}
+	took := secs(f.StopTookMS) + " s"
+	after := orUnknown(f.AfterStop.ActiveState)
+	if f.AfterStop.Result != "" && f.AfterStop.Result != "success" {
+		after += " (" + f.AfterStop.Result + ")"
+	}
+	switch o {
+	case result.Pass:
+		return "clean, " + took
+	case result.Fail:
+		s := "⚠️ " + took
+		if f.StopExit != 0 {
+			s += fmt.Sprintf(", exit %d", f.StopExit)
+		}
+		return s + ", then " + after
+	}
+	return "❔ " + took + ", then " + after
+}
+
+// resultText is a unit's state with systemd's result when it is not a
+// plain success.
+func resultText(s result.Snapshot) string {
+	t := stateText(s)
+	if s.Result != "" && s.Result != "success" {
+		t += " (result " + s.Result + ")"
+	}
+	return t
+}
+
+// newVersionText answers "did the new build serve, and how soon" from the
+// new_version_serves check and the first reload's FirstNewOKMS.
+func newVersionText(r *result.Result) string {
+	o, ok := checkOutcome(r, "new_version_serves")
+	after := -1.0
+	if len(r.Reloads) > 0 {
+		after = r.Reloads[0].FirstNewOKMS
+	}
+	switch {
+	case !ok && after < 0:
+		return "–"
+	case !ok:
+		return "a new process answered after " + ms(after) + " ms"
+	case o == result.Pass && after >= 0:
+		return "✅ yes, after " + ms(after) + " ms"
+	case o == result.Pass:
+		return "✅ yes"
+	case o == result.Fail && after >= 0:
+		return "❌ no (a new process answered after " + ms(after) + " ms)"
+	case o == result.Fail:
+		return "❌ no, no new process answered"
+	}
+	return "❔ unknown"
+}
+
+// oldKeepsText answers "did the old process keep serving" from the
+// old_process_keeps_serving check.
+func oldKeepsText(r *result.Result) string {
+	o, ok := checkOutcome(r, "old_process_keeps_serving")
+	switch {
+	case !ok:
+		return "–"
+	case o == result.Pass:
+		return "✅ yes"
+	case o == result.Fail:
+		return "❌ no"
+	}
+	return "❔ unknown"
+}
+
+// servingText is the process that answered a snapshot's health check,
+// with its build version.
+func servingText(s result.Snapshot) string {
+	if s.ServingPID == 0 {
+		if s.ServingError != "" {
+			return "none (" + shortError(s.ServingError) + ")"
+		}
+		return "none"
+	}
+	if s.ServingVersion == "" {
+		return fmt.Sprint(s.ServingPID)
+	}
+	return fmt.Sprintf("%d (%s)", s.ServingPID, s.ServingVersion)
+}
+
+// shortError is the innermost part of a Go error chain ("connection
+// refused" of "Get ...: dial tcp ...: connect: connection refused").
+func shortError(e string) string {
+	if i := strings.LastIndex(e, ": "); i >= 0 && i+2 < len(e) {
+		return e[i+2:]
+	}
+	return e
+}
+
+// saidPatterns pick out the journal lines in which systemd speaks about
+// the PID file, the main process or the unit ending: what a reader most
+// needs from the journal.
+var saidPatterns = []string{
+	"pid file", "pidfile", "mainpid", "main pid", "main process", "supervising process", "not our child",
+	"refusing to accept", "notification message", "deactivated successfully", "failed with result",
+	"cannot be reloaded", "timed out", "killing process", "scheduled restart job", "start request repeated",
+}
+
+// saidLine is one distinct message from systemd with how often and when
+// it first appeared.
+type saidLine struct {
+	at, msg string
+	n       int
+}
+
+// systemdSaid returns systemd's own journal lines that match saidPatterns,
+// with the timestamp and host cut off and repeats (also with other PIDs)
+// counted; the first of each is shown.
+func systemdSaid(r *result.Result) []saidLine {
+	var out []saidLine
+	idx := map[string]int{}
+	for _, l := range r.Journal {
+		at, msg, ok := splitJournal(l)
+		if !ok || beforeRun(r, l) {
+			continue
+		}
+		low := strings.ToLower(withoutUnit(msg, r.Unit.Name))
+		match := false
+		for _, p := range saidPatterns {
+			match = match || strings.Contains(low, p)
+		}
+		if !match {
+			continue
+		}
+		msg = strings.TrimPrefix(msg, r.Unit.Name+": ")
+		// Messages that differ only in a PID count as one.
+		k := digits.ReplaceAllString(msg, "N")
+		if i, ok := idx[k]; ok {
+			out[i].n++
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, saidLine{at: at, msg: msg, n: 1})
+	}
+	return out
+}
+
+// beforeRun says a journal line is stamped before the run started: it
+// belongs to an earlier run of the same unit (the journal is read from a
+// second before the start).
+func beforeRun(r *result.Result, line string) bool {
+	f := strings.Fields(line)
+	if len(f) == 0 || r.Started.IsZero() {
+		return false
+	}
+	t, err := time.Parse("2006-01-02T15:04:05.999999-0700", f[0])
+	return err == nil && t.Before(r.Started)
+}
+
+// earlierLines counts the journal lines from before the run started.
+func earlierLines(r *result.Result) int {
+	n := 0
+	for _, l := range r.Journal {
+		if beforeRun(r, l) {
+			n++
+		}
+	}
+	return n
+}
+
+// withoutUnit cuts the unit's name, and the description systemd prints
+// after it ("Started x.service - gracelab ...: PID file ..."), out of msg,
+// so that a name or a description cannot make a line match.
+func withoutUnit(msg, unit string) string {
+	if unit == "" {
+		return msg
+	}
+	i := strings.Index(msg, unit)
+	if i < 0 {
+		return msg
+	}
+	rest := msg[i+len(unit):]
+	if strings.HasPrefix(rest, " - ") {
+		rest = ""
+	}
+	return msg[:i] + rest
+}
+
+// serverPatterns pick out what the server's own processes logged about
+// errors, failures and upgrades.
+var serverPatterns = []string{"error", "fail", "panic", "upgrade", "refus", "cannot", "can't"}
+
+// maxServerSaid bounds the list.
+const maxServerSaid = 6
+
+// serverSaid returns, as list items, the lines of the unit's other
+// processes that match serverPatterns. Lines that differ only in numbers
+// (PIDs) are shown once with a count, so a retry loop stays short.
+func serverSaid(r *result.Result) []string {
+	type item struct {
+		at, proc, msg string
+		n             int
+	}
+	var items []*item
+	byKey := map[string]*item{}
+	for _, l := range r.Journal {
+		if beforeRun(r, l) || strings.Contains(l, " systemd[1]: ") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 4 || !strings.HasSuffix(f[2], ":") {
+			continue
+		}
+		msg := strings.Join(f[3:], " ")
+		low := strings.ToLower(msg)
+		match := false
+		for _, p := range serverPatterns {
+			match = match || strings.Contains(low, p)
+		}
+		if !match {
+			continue
+		}
+		proc := strings.TrimSuffix(f[2], ":")
+		name, _, _ := strings.Cut(proc, "[")
+		k := name + " " + digits.ReplaceAllString(msg, "N")
+		if it := byKey[k]; it != nil {
+			it.n++
+			continue
+		}
+		at := f[0]
+		if t := strings.Index(at, "T"); t >= 0 && len(at) >= t+13 {
+			at = at[t+1 : t+13]
+		}
+		byKey[k] = &item{at: at, proc: proc, msg: msg, n: 1}
+		items = append(items, byKey[k])
+	}
+	var out []string
+	for i, it := range items {
+		if i == maxServerSaid {
+			out = append(out, fmt.Sprintf("- … and %s (see the journal)", plural(len(items)-i, "more kind of line", "more kinds of line")))
+			break
+		}
+		line := fmt.Sprintf("- %s %s %s", it.at, it.proc, code(it.msg))
+		if it.n > 1 {
+			line += fmt.Sprintf(" (%d times)", it.n)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// splitJournal splits a journal line of systemd (PID 1) into its time of
+// day and message; lines of other processes are not systemd's.
+func splitJournal(l string) (at, msg string, ok bool) {
+	i := strings.Index(l, " systemd[1]: ")
+	if i < 0 {
+		return "", "", false
+	}
+	msg = l[i+len(" systemd[1]: "):]
+	head := strings.Fields(l[:i])
+	if len(head) > 0 {
+		at = head[0]
+		// short-iso-precise: 2026-11-25T07:15:50.126202+0000 -> 07:15:50.126
+		if t := strings.Index(at, "T"); t >= 0 && len(at) >= t+13 {
+			at = at[t+1 : t+13]
+		} else if len(head) >= 3 {
+			at = head[2] // short: Mar 01 10:00:02 host
+		}
+	}
+	return at, msg, true
+}
+
+func joinAnd(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }

@@ -30,24 +30,41 @@ var checkMeaning = []struct{ name, meaning string }{
 	{"no_failed_requests", "every request succeeded"},
 	{"slow_requests_completed", "every slow request that was in flight during a reload completed"},
 	{"systemd_tracks_server", "after every reload the unit is active and systemd's MainPID is the serving process or its supervisor (such as start_server)"},
-	{"new_process_serves", "after every reload a different process serves"},
+	{"new_process_serves", "after every reload a different process serves (not asked of `upgrade-broken`)"},
+	{"new_version_serves", "`upgrade` only: after the reload the new build's version answers"},
+	{"old_process_keeps_serving", "`upgrade-broken` only: the process that served before the broken deploy still serves after it"},
 	{"unit_active_at_end", "the unit is active at the end of the load"},
+	{"unit_stops_cleanly", "`systemctl stop` succeeds and leaves the unit inactive with result success, not killed by systemd after its stop timeout"},
 	{"nothing_left_behind", "no process of the unit is left after it was stopped"},
+}
+
+// experimentMeaning explains each experiment; it is how the runner works,
+// not a finding.
+var experimentMeaning = []struct{ name, meaning string }{
+	{"reload", "the installed build, reloaded under load at the times in the table above; the same binary throughout."},
+	{"upgrade", "a deploy: right before the single reload, a new build (version `v2`) replaces the binary on disk. " +
+		"The reload must bring the new version up without losing a request."},
+	{"upgrade-broken", "a bad deploy: right before the single reload, the binary on disk is replaced by a build that exits " +
+		"at once at start with a config error, as a release with a bad setting would. Nothing can bring that build up, so " +
+		"the best outcome is that nobody notices: the old process keeps serving every request, systemd still tracks it, " +
+		"and the unit still stops cleanly. With `systemctl restart` there is no old process to fall back on."},
 }
 
 func readme(m *model) []byte {
 	var p page
 	p.para("%s", Marker)
 	p.heading(1, "Does a graceful restart lose requests under `systemctl reload`?")
-	p.para("Go servers built on libraries such as [facebookgo/grace](https://github.com/facebookgo/grace) or " +
-		"[lestrrat-go/server-starter](https://github.com/lestrrat-go/server-starter) promise a graceful restart: " +
+	p.para("Go servers built on libraries such as [facebookgo/grace](https://github.com/facebookgo/grace), " +
+		"[lestrrat-go/server-starter](https://github.com/lestrrat-go/server-starter) or " +
+		"[cloudflare/tableflip](https://github.com/cloudflare/tableflip) promise a graceful restart: " +
 		"a new process takes over the listening socket and no request is lost. Under systemd, the unit file " +
 		"decides whether that promise holds: `Type=`, `PIDFile=`, `ExecReload=`, `EnvironmentFile=`. " +
 		"Unit files get copied from blog posts; few people check what happens to the requests that arrive " +
 		"while `systemctl reload` runs. This lab checks it with a real systemd, real units and continuous load.")
-	p.para("Two questions:")
+	p.para("Three questions:")
 	p.f("1. Does a graceful restart under systemd lose requests during `systemctl reload`, and does systemd keep track of the process that serves?\n")
-	p.f("2. Can the PID file path come from `EnvironmentFile=`, as in `PIDFile=${PIDFILE}`? See [envfile.md](envfile.md).\n\n")
+	p.f("2. What happens when the reload deploys a new build, and when that new build cannot even start?\n")
+	p.f("3. Can the PID file path come from `EnvironmentFile=`, as in `PIDFile=${PIDFILE}`? See [envfile.md](envfile.md).\n\n")
 	if len(m.results) == 0 {
 		p.para("There are no results in `results/` yet, so there are no findings. Run an experiment " +
 			"(`go run mage.go experiment:reload grace`) and render again.")
@@ -57,33 +74,281 @@ func readme(m *model) []byte {
 		"Nothing here is written by hand that a run could contradict.",
 		plural(len(m.results), "result file", "result files"), code(m.results[0].ID), code(m.results[len(m.results)-1].ID))
 
+	vs := m.byVariant()
+	readmeShort(&p, m, vs)
 	readmeLab(&p, m)
 	readmeMethod(&p, m)
+	readmeVariants(&p, m)
 	p.heading(2, "Findings")
+	readmeControl(&p, m, 3)
 	for _, x := range m.experiments() {
-		readmeFindings(&p, m, x)
+		switch {
+		case x == "reload":
+			p.heading(3, "Reload under load")
+			p.para("Experiment `reload`: the same build reloaded under load. Newest run of each row; the variant links to its details.")
+			readmeFindings(&p, m, m.cellsWhere(func(k key) bool { return k.Experiment == x }), reloadFindings)
+		case isUpgrade(x):
+			if x != firstUpgrade(m) {
+				continue
+			}
+			p.heading(3, "Upgrades: a new build, and a broken one")
+			p.para("Experiments `upgrade` (a new build `v2` is put on disk right before the single reload) and " +
+				"`upgrade-broken` (the new build exits at once at start with a config error). *New version serves* " +
+				"answers whether `v2` answered after the reload and how soon the first response from a new process came; " +
+				"*old process keeps serving* whether the process from before the broken deploy still served afterwards.")
+			readmeFindings(&p, m, m.cellsWhere(func(k key) bool { return isUpgrade(k.Experiment) }), upgradeFindings)
+		default:
+			p.heading(3, "Experiment "+code(x))
+			readmeFindings(&p, m, m.cellsWhere(func(k key) bool { return k.Experiment == x }), reloadFindings)
+		}
 	}
-	p.heading(2, "What to put in your own unit file")
-	p.para("Computed from the newest run of each row above. A variant counts as passed only if every one " +
-		"of its runs passed; unknown never counts as a pass.")
-	for _, x := range m.experiments() {
-		readmeAdvice(&p, m, x)
-	}
+	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")
 	for _, s := range m.servers() {
 		cells := m.cellsWhere(func(k key) bool { return k.Server == s })
-		p.f("- [%s](%s.md): %s\n", s, fileSafe(s), plural(len(cells), "variant and profile", "variants and profiles"))
+		p.f("- [%s](%s.md): %s, %s\n", s, fileSafe(s), plural(len(m.variants(s)), "variant", "variants"),
+			plural(len(cells), "row", "rows"))
 	}
 	p.f("- [envfile.md](envfile.md): can the PID file path come from `EnvironmentFile=`?\n\n")
 	return p.Bytes()
+}
+
+func firstUpgrade(m *model) string {
+	for _, x := range m.experiments() {
+		if isUpgrade(x) {
+			return x
+		}
+	}
+	return ""
+}
+
+// variantRuns are the newest runs of one variant per profile, experiment
+// and environment.
+type variantRuns struct {
+	server, variant string
+	control         bool
+	reload          []*result.Result // experiment reload
+	upgrade         []*result.Result // experiments upgrade and upgrade-broken
+	other           []*result.Result // any other experiment
+	older           int
+}
+
+func (v *variantRuns) name() string {
+	return fmt.Sprintf("%s [%s](%s)", v.server, code(v.variant), fileSafe(v.server)+".md#"+slug(variantHeading(v.variant)))
+}
+
+// byVariant groups the newest runs by server and variant, in catalog
+// order.
+func (m *model) byVariant() []*variantRuns {
+	var out []*variantRuns
+	for _, s := range m.servers() {
+		for _, v := range m.variants(s) {
+			vr := &variantRuns{server: s, variant: v}
+			for _, c := range m.cellsWhere(func(k key) bool { return k.Server == s && k.Variant == v }) {
+				for _, e := range c.envs(m.envs) {
+					r := c.newest(e)
+					vr.control = vr.control || r.Unit.Control
+					vr.older += len(c.runs[e]) - 1
+					switch {
+					case c.key.Experiment == "reload":
+						vr.reload = append(vr.reload, r)
+					case isUpgrade(c.key.Experiment):
+						vr.upgrade = append(vr.upgrade, r)
+					default:
+						vr.other = append(vr.other, r)
+					}
+				}
+			}
+			out = append(out, vr)
+		}
+	}
+	return out
+}
+
+func allPass(rs []*result.Result) bool {
+	for _, r := range rs {
+		if outcome(r.Verdict) != result.Pass {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
+// runText is one run of a variant in a list: its verdict symbol, what
+// differs between runs of the variant, and what kept it from passing.
+func runText(m *model, r *result.Result) string {
+	o := outcome(r.Verdict)
+	s := strings.Fields(outcomeText(o))[0] + " " + code(r.Profile)
+	if len(m.envs) > 1 {
+		s += " on " + envOf(r).label()
+	}
+	return s + whyText(r)
+}
+
+// whyText names, in parentheses, the checks that kept a run from passing.
+func whyText(r *result.Result) string {
+	var why []string
+	for _, c := range notPassing(r) {
+		if w := unknownWhy[c.Name]; w != "" && outcomeOf(c.Outcome) == result.Unknown {
+			why = append(why, w)
+		} else {
+			why = append(why, code(c.Name))
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(why, ", ") + ")"
+}
+
+func readmeShort(p *page, m *model, vs []*variantRuns) {
+	p.heading(2, "The answer in short")
+	readmeControlLine(p, m)
+	var pass, fail []string
+	n := 0
+	for _, v := range vs {
+		if v.control || len(v.reload) == 0 {
+			continue
+		}
+		n++
+		if allPass(v.reload) {
+			pass = append(pass, v.name())
+		} else {
+			fail = append(fail, v.name())
+		}
+	}
+	if n > 0 {
+		envs := "environment and profile"
+		if len(m.envs) > 1 {
+			envs = "environment and profile it ran in"
+		}
+		if len(pass) == 0 {
+			p.para("**Reload under load:** none of the %d variants (the control aside) passed in every %s.", n, envs)
+		} else {
+			p.para("**Reload under load:** %d of %d variants (the control aside) passed in every %s: %s. "+
+				"Did not pass in every run: %s.",
+				len(pass), n, envs, strings.Join(pass, ", "), orNoneList(fail))
+		}
+	}
+	var up []string
+	for _, v := range vs {
+		for _, r := range v.upgrade {
+			what := "deploying a new build"
+			if r.Experiment == "upgrade-broken" {
+				what = "deploying a broken build"
+			} else if r.Experiment != "upgrade" {
+				what = "experiment " + code(r.Experiment)
+			}
+			line := fmt.Sprintf("%s, %s: %s%s", v.name(), what, verdictText(r), whyText(r))
+			if len(m.envs) > 1 {
+				line += " on " + envOf(r).label()
+			}
+			up = append(up, "- "+line)
+		}
+	}
+	if len(up) > 0 {
+		p.para("**Upgrades**, on each server's upgrade variant:")
+		p.f("%s\n\n", strings.Join(up, "\n"))
+	}
+	p.para("Details in [Findings](#findings); what this means for a unit file in [What to put in your own unit file](#what-to-put-in-your-own-unit-file).")
+}
+
+func orNoneList(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
+
+// controlRuns are all runs of a control variant, in the order of the
+// findings.
+func controlRuns(m *model) []*result.Result {
+	var out []*result.Result
+	for _, r := range m.results {
+		if r.Unit.Control {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := key{out[i].Experiment, out[i].Server, out[i].Variant, out[i].Profile}, key{out[j].Experiment, out[j].Server, out[j].Variant, out[j].Profile}
+		if a != b {
+			return a.less(b)
+		}
+		if ea, eb := envOf(out[i]), envOf(out[j]); ea != eb {
+			return ea.less(eb)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out
+}
+
+// readmeControlLine says in one paragraph whether every control run lost
+// requests, loudly if one did not.
+func readmeControlLine(p *page, m *model) {
+	rs := controlRuns(m)
+	if len(rs) == 0 {
+		p.para("⚠️ **No control run in these results.** Nothing here shows that the lab can see a lost request; " +
+			"a pass below means less until a control (such as `plain` `restart`) has run.")
+		return
+	}
+	lost, sent := 0, 0
+	var clean []string
+	var names []string
+	for _, r := range rs {
+		lost += r.Summary.Failed
+		sent += r.Summary.Sent
+		names = addUniq(names, r.Server+" "+code(r.Variant))
+		if r.Summary.Failed == 0 {
+			clean = append(clean, code(r.ID))
+		}
+	}
+	if len(clean) > 0 {
+		p.para("🚨 **A control run lost no request: %s.** The control (%s) must lose requests; when it does not, the lab "+
+			"may be unable to see loss, and no pass here can be trusted until that is explained.",
+			strings.Join(clean, ", "), joinAnd(names))
+		return
+	}
+	p.para("**Control:** %s must lose requests, and it did in every one of its %s: the control lost %d of %d requests, so the lab can see loss.",
+		joinAnd(names), plural(len(rs), "run", "runs"), lost, sent)
+}
+
+func readmeControl(p *page, m *model, level int) {
+	p.heading(level, "The control")
+	readmeControlLine(p, m)
+	rs := controlRuns(m)
+	if len(rs) == 0 {
+		return
+	}
+	var rows [][]string
+	for _, r := range rs {
+		lost := "yes"
+		if r.Summary.Failed == 0 {
+			lost = "🚨 **no**"
+		}
+		k := key{r.Experiment, r.Server, r.Variant, r.Profile}
+		run := fmt.Sprintf("[%s · %s](%s)", r.Experiment, code(r.Profile), k.link())
+		if newest := m.cell(k).newest(envOf(r)); newest != r {
+			run += ", older run " + code(r.ID)
+		}
+		row := []string{r.Server + " " + code(r.Variant), run}
+		if len(m.envs) > 1 {
+			row = append(row, envOf(r).label())
+		}
+		rows = append(rows, append(row, fmt.Sprintf("%d of %d", r.Summary.Failed, r.Summary.Sent), ms(r.Summary.LongestGapMS), lost))
+	}
+	header := []string{"Control", "Run"}
+	if len(m.envs) > 1 {
+		header = append(header, "Environment")
+	}
+	p.table(append(header, "Failed", "Longest gap (ms)", "Lost requests?"), rows)
 }
 
 func readmeLab(p *page, m *model) {
 	p.heading(2, "The lab")
 	p.para("Each run installs one unit variant of one sample server on a machine where systemd is PID 1, " +
 		"starts it, waits until it answers, sends steady load while it reloads the unit on a schedule, " +
-		"then stops and removes the unit. Every response names the process that served it, so each " +
-		"request is attributed to the old or the new process. The results record where they ran:")
+		"then stops and removes the unit. Every response names the process that served it (PID and build " +
+		"version), so each request is attributed to the old or the new process. The results record where they ran:")
 	var rows [][]string
 	for _, e := range m.envs {
 		var kernels, gos, cpus []string
@@ -112,12 +377,13 @@ func readmeLab(p *page, m *model) {
 		p.para("The results record no module versions.")
 		return
 	}
-	p.para("Go modules in the servers and the runner, as recorded in their build info:")
-	rows = nil
-	for _, mod := range sortedKeys(mods) {
-		rows = append(rows, []string{code(mod), strings.Join(mods[mod], ", ")})
-	}
-	p.table([]string{"Module", "Versions seen"}, rows)
+	p.details(fmt.Sprintf("Go modules in the servers and the runner (%d), as recorded in their build info", len(mods)), func() {
+		var rows [][]string
+		for _, mod := range sortedKeys(mods) {
+			rows = append(rows, []string{code(mod), strings.Join(mods[mod], ", ")})
+		}
+		p.table([]string{"Module", "Versions seen"}, rows)
+	})
 }
 
 func readmeMethod(p *page, m *model) {
@@ -130,17 +396,31 @@ func readmeMethod(p *page, m *model) {
 	type prof struct {
 		name string
 		lp   result.LoadProfile
+		exps []string
 	}
-	var profs []prof
-	seen := map[string]bool{}
+	var profs []*prof
+	seen := map[string]*prof{}
+	var restart []string
 	for _, r := range m.results {
-		id := fmt.Sprintf("%s %+v", r.Profile, r.Load)
-		if !seen[id] {
-			seen[id] = true
-			profs = append(profs, prof{r.Profile, r.Load})
+		lp := r.Load
+		if lp.Action == "restart" {
+			restart = addUniq(restart, r.Server+" "+code(r.Variant))
 		}
+		lp.Action, lp.Upgrade = "", ""
+		id := fmt.Sprintf("%s %+v", r.Profile, lp)
+		if seen[id] == nil {
+			seen[id] = &prof{name: r.Profile, lp: lp}
+			profs = append(profs, seen[id])
+		}
+		seen[id].exps = addUniq(seen[id].exps, r.Experiment)
 	}
-	sort.SliceStable(profs, func(i, j int) bool { return profs[i].name < profs[j].name })
+	sort.SliceStable(profs, func(i, j int) bool {
+		a, b := profs[i], profs[j]
+		if x, y := expRank(a.exps[0]), expRank(b.exps[0]); x != y {
+			return x < y
+		}
+		return a.name < b.name
+	})
 	var rows [][]string
 	for _, pr := range profs {
 		lp := pr.lp
@@ -156,10 +436,32 @@ func readmeMethod(p *page, m *model) {
 		if lp.SlowPerReload > 0 {
 			slow = fmt.Sprintf("%d × %d ms", lp.SlowPerReload, lp.SlowMS)
 		}
-		rows = append(rows, []string{code(pr.name), fmt.Sprint(lp.Rate), secs(lp.DurationMS), conn, ms(lp.TimeoutMS),
-			code(lp.Path), code(lp.Action), strings.Join(at, ", "), slow})
+		sort.SliceStable(pr.exps, func(i, j int) bool { return expRank(pr.exps[i]) < expRank(pr.exps[j]) })
+		var exps []string
+		for _, x := range pr.exps {
+			exps = append(exps, code(x))
+		}
+		rows = append(rows, []string{code(pr.name), strings.Join(exps, ", "), fmt.Sprint(lp.Rate), secs(lp.DurationMS), conn, ms(lp.TimeoutMS),
+			code(lp.Path), strings.Join(at, ", "), slow})
 	}
-	p.table([]string{"Profile", "Rate (req/s)", "Duration (s)", "Connections", "Timeout (ms)", "Path", "Action", "Reloads at (s)", "Slow requests per reload"}, rows)
+	p.table([]string{"Profile", "Experiments", "Rate (req/s)", "Duration (s)", "Connections", "Timeout (ms)", "Path", "Reloads at (s)", "Slow requests per reload"}, rows)
+	if len(restart) == 0 {
+		p.para("Each reload is `systemctl reload`.")
+	} else {
+		p.para("Each reload is `systemctl reload`, except for %s, which cannot hand a socket over and get `systemctl restart` instead.", joinAnd(restart))
+	}
+
+	p.para("The experiments in these results:")
+	for _, x := range m.experiments() {
+		meaning := "no description: an experiment this renderer does not know."
+		for _, e := range experimentMeaning {
+			if e.name == x {
+				meaning = e.meaning
+			}
+		}
+		p.f("- `%s`: %s\n", x, meaning)
+	}
+	p.f("\n")
 
 	p.para("A request fails when it does not end in a 2xx or 3xx response. Failures are counted by class:")
 	for _, c := range load.FailureClasses() {
@@ -176,42 +478,158 @@ func readmeMethod(p *page, m *model) {
 		"which is never shown or counted as a pass.")
 }
 
-func findingsRow(r *result.Result) []string {
-	s := r.Summary
-	return []string{fmt.Sprint(s.Sent), failedText(s), ms(s.LongestGapMS), slowText(s), tracksText(r),
-		stateText(r.Final.Snapshot), verdictText(r)}
+func readmeVariants(p *page, m *model) {
+	p.heading(2, "The variants")
+	p.para("Each server is installed as several unit variants, each written the way some guide or README writes it. " +
+		"The settings column is what the unit files say (the exact files are on the server pages).")
+	var rows [][]string
+	for _, s := range m.servers() {
+		for _, v := range m.variants(s) {
+			var r *result.Result
+			n := 0
+			for _, x := range m.results {
+				if x.Server == s && x.Variant == v {
+					r = x
+					n++
+				}
+			}
+			what := m.summaryOf(s, v)
+			if r.Unit.Control {
+				what = "**control** · " + what
+			}
+			rows = append(rows, []string{s, fmt.Sprintf("[%s](%s.md#%s)", code(v), fileSafe(s), slug(variantHeading(v))),
+				orNone(what), traitsCell(r.Unit), fmt.Sprint(n)})
+		}
+	}
+	p.table([]string{"Server", "Variant", "What it is", "Unit-file settings", "Runs"}, rows)
+	if nr := m.notRun(); len(nr) > 0 {
+		p.para("Variants in `lab/units` with no result here:")
+		for _, v := range nr {
+			line := fmt.Sprintf("- %s %s (%s)", v.server, code(v.variant), v.summary)
+			if v.why != "" {
+				line += ": " + v.why
+			}
+			p.f("%s\n", line)
+		}
+		p.f("\n")
+	}
 }
 
-var findingsHeader = []string{"Sent", "Failed", "Longest gap (ms)", "Slow in-flight completed", "systemd tracks server", "Final state", "Verdict"}
+// column is one computed column of a findings table.
+type column struct {
+	header string
+	cell   func(*result.Result) string
+}
 
-func readmeFindings(p *page, m *model, exp string) {
-	cells := m.cellsWhere(func(k key) bool { return k.Experiment == exp })
-	p.heading(3, "Experiment "+code(exp))
+// findingsTable is how one kind of experiment is tabled.
+type findingsTable struct {
+	lead []string // header of the leading columns
+	row  func(c *cell) []string
+	cols []column
+}
+
+// variantCell links a row's variant to its details and marks a control.
+func variantCell(c *cell) string {
+	s := fmt.Sprintf("[%s](%s)", code(c.key.Variant), c.key.link())
+	for _, rs := range c.runs {
+		if len(rs) > 0 && rs[0].Unit.Control {
+			return s + " (control)"
+		}
+	}
+	return s
+}
+
+// requestsCol is dropped from a table whose runs all sent the same
+// number of requests; the table's lead says that number instead.
+var requestsCol = column{"Requests", func(r *result.Result) string { return fmt.Sprint(r.Summary.Sent) }}
+
+var reloadFindings = findingsTable{
+	lead: []string{"Server", "Variant", "Profile"},
+	row: func(c *cell) []string {
+		return []string{c.key.Server, variantCell(c), code(c.key.Profile)}
+	},
+	cols: []column{
+		{"Verdict", verdictCell},
+		requestsCol,
+		{"Failed", func(r *result.Result) string { return failedText(r.Summary) }},
+		{"Longest gap (ms)", func(r *result.Result) string { return ms(r.Summary.LongestGapMS) }},
+		{"Slow in-flight completed", func(r *result.Result) string { return slowText(r.Summary) }},
+		{"systemd tracks server", tracksText},
+		{"Final state", func(r *result.Result) string { return stateText(r.Final.Snapshot) }},
+		{"Stop", stopText},
+	},
+}
+
+var upgradeFindings = findingsTable{
+	lead: []string{"Server", "Variant", "Experiment"},
+	row: func(c *cell) []string {
+		return []string{c.key.Server, variantCell(c), code(c.key.Experiment)}
+	},
+	cols: []column{
+		{"Verdict", verdictCell},
+		requestsCol,
+		{"Failed", func(r *result.Result) string { return failedText(r.Summary) }},
+		{"Longest gap (ms)", func(r *result.Result) string { return ms(r.Summary.LongestGapMS) }},
+		{"New version serves", newVersionText},
+		{"Old process keeps serving", oldKeepsText},
+		{"Final state", func(r *result.Result) string { return stateText(r.Final.Snapshot) }},
+		{"Stop", stopText},
+	},
+}
+
+func readmeFindings(p *page, m *model, cells []*cell, t findingsTable) {
 	envs := envsOf(cells, m.envs)
 	full := func(e env) {
-		var rows [][]string
+		var rs []*result.Result
+		var rowCells []*cell
+		sent := map[int]bool{}
 		for _, c := range cells {
 			if r := c.newest(e); r != nil {
-				rows = append(rows, append([]string{c.key.Server, fmt.Sprintf("[%s](%s)", code(c.key.Variant), c.key.link()), code(c.key.Profile)}, findingsRow(r)...))
+				rs = append(rs, r)
+				rowCells = append(rowCells, c)
+				sent[r.Summary.Sent] = true
 			}
 		}
-		p.table(append([]string{"Server", "Variant", "Profile"}, findingsHeader...), rows)
+		cols := t.cols
+		lead := fmt.Sprintf("On %s", e.label())
+		if len(sent) == 1 {
+			cols = nil
+			for _, col := range t.cols {
+				if col.header != requestsCol.header {
+					cols = append(cols, col)
+				}
+			}
+			lead += fmt.Sprintf(", every run sent %d requests", rs[0].Summary.Sent)
+		}
+		var rows [][]string
+		for i, r := range rs {
+			row := t.row(rowCells[i])
+			for _, col := range cols {
+				row = append(row, col.cell(r))
+			}
+			rows = append(rows, row)
+		}
+		header := append([]string{}, t.lead...)
+		for _, col := range cols {
+			header = append(header, col.header)
+		}
+		p.para("%s:", lead)
+		p.table(header, rows)
 	}
 	if len(envs) == 1 {
-		p.para("On %s:", envs[0].label())
 		full(envs[0])
 		return
 	}
 
 	p.para("These results come from %d environments. One verdict column per environment, with the number of failed requests:", len(envs))
-	header := []string{"Server", "Variant", "Profile"}
+	header := append([]string{}, t.lead...)
 	for _, e := range envs {
 		header = append(header, e.label())
 	}
 	var rows [][]string
 	var disagree []string
 	for _, c := range cells {
-		row := []string{c.key.Server, fmt.Sprintf("[%s](%s)", code(c.key.Variant), c.key.link()), code(c.key.Profile)}
+		row := t.row(c)
 		seen := map[result.Outcome][]string{}
 		for _, e := range envs {
 			r := c.newest(e)
@@ -231,99 +649,130 @@ func readmeFindings(p *page, m *model, exp string) {
 					parts = append(parts, fmt.Sprintf("%s on %s", outcomeText(o), strings.Join(seen[o], " and ")))
 				}
 			}
-			disagree = append(disagree, fmt.Sprintf("- %s, [%s](%s), profile %s: %s", c.key.Server, code(c.key.Variant),
-				c.key.link(), code(c.key.Profile), strings.Join(parts, "; ")))
+			disagree = append(disagree, fmt.Sprintf("- %s: %s", strings.Join(t.row(c), ", "), strings.Join(parts, "; ")))
 		}
 	}
 	p.table(header, rows)
-	p.heading(4, "Where the environments disagree")
+	p.para("**Where the environments disagree:**")
 	if len(disagree) == 0 {
 		p.para("Nowhere: every row that ran in more than one environment has the same verdict in each.")
 	} else {
 		p.f("%s\n\n", strings.Join(disagree, "\n"))
 	}
+	p.para("**Details per environment.**")
 	for _, e := range envs {
-		p.heading(4, "Details on "+e.label())
 		full(e)
 	}
 }
 
-// readmeAdvice groups the newest runs per server and variant and says
-// which passed, with the unit-file settings that made the difference.
-func readmeAdvice(p *page, m *model, exp string) {
-	type group struct {
-		server, variant string
-		runs            []*result.Result // newest per profile and env
-		older           []*result.Result
-		traits          []string
-	}
-	var groups []*group
-	byName := map[[2]string]*group{}
-	for _, c := range m.cellsWhere(func(k key) bool { return k.Experiment == exp }) {
-		id := [2]string{c.key.Server, c.key.Variant}
-		g := byName[id]
-		if g == nil {
-			g = &group{server: c.key.Server, variant: c.key.Variant}
-			byName[id] = g
-			groups = append(groups, g)
+// settingMeaning explains what the decisive settings do; static text
+// about systemd, not a finding.
+var settingMeaning = []struct{ name, meaning string }{
+	{"Type=", "when systemd considers the service started, and which process it takes as the main one: " +
+		"`simple` and `exec` take the process it started; `notify` waits for `READY=1` from the service and accepts " +
+		"`MAINPID=` messages; `notify-reload` (systemd 253+) also makes `systemctl reload` send a signal and wait for " +
+		"`RELOADING=1` and `READY=1`."},
+	{"PIDFile=", "a file systemd reads the main PID from, so that a server that replaces its own process can tell systemd " +
+		"which process is the main one now."},
+	{"ExecReload=", "the command `systemctl reload` runs; `systemctl reload` returns when that command has exited. " +
+		"`$MAINPID` in it is systemd's main PID at that moment."},
+	{"NotifyAccess=", "which processes systemd accepts `sd_notify` messages from: by default only the main process, " +
+		"so a new process that is not yet the main one needs `all`."},
+	{"KillMode=", "what systemd kills when the service stops: with the default `control-group`, every process left in " +
+		"the unit's cgroup, a new server that systemd did not know about included."},
+	{"EnvironmentFile=", "a file of variables for the `Exec…=` commands (see [envfile.md](envfile.md) for `PIDFile=${PIDFILE}`)."},
+	{"[Socket] Listen…=", "a `.socket` unit: systemd, not the server, owns the listening socket and passes it to the service."},
+}
+
+// readmeAdvice says per server which variants passed in every
+// environment and profile, with their settings, and how the upgrades went.
+func readmeAdvice(p *page, m *model, vs []*variantRuns) {
+	p.heading(2, "What to put in your own unit file")
+	p.para("Computed from the newest run of each row above. A variant counts as passed only if every one " +
+		"of its runs passed; unknown never counts as a pass. The settings are those of the unit files as the lab ran them.")
+	for _, s := range m.servers() {
+		p.heading(3, fmt.Sprintf("If your server works like %s", code(s)))
+		if st := serverStyle[s]; st != "" {
+			p.para("%s", st)
 		}
-		for _, e := range c.envs(m.envs) {
-			rs := c.runs[e]
-			g.runs = append(g.runs, rs[0])
-			g.older = append(g.older, rs[1:]...)
-			g.traits = addUniq(g.traits, traitsText(rs[0].Unit))
-		}
-	}
-	var passed, failed, mixed, unknown []string
-	for _, g := range groups {
-		n := map[result.Outcome]int{}
-		for _, r := range g.runs {
-			n[outcome(r.Verdict)]++
-		}
-		name := fmt.Sprintf("%s, variant [%s](%s)", g.server, code(g.variant),
-			key{exp, g.server, g.variant, g.runs[0].Profile}.link())
-		line := fmt.Sprintf("- %s: %s", name, strings.Join(g.traits, " / "))
-		for _, r := range g.runs {
-			line += fmt.Sprintf("\n  - profile %s on %s: %s", code(r.Profile), envOf(r).label(), verdictText(r))
-			for _, c := range notPassing(r) {
-				line += fmt.Sprintf("\n    - %s %s: %s", outcomeText(outcomeOf(c.Outcome)), code(c.Name), c.Reason)
+		var pass, fail, undecided, control, up []string
+		for _, v := range vs {
+			if v.server != s {
+				continue
+			}
+			item := fmt.Sprintf("%s: %s", v.name(), orNone(m.summaryOf(v.server, v.variant)))
+			rs := append(append(append([]*result.Result{}, v.reload...), v.upgrade...), v.other...)
+			if len(v.reload) > 0 {
+				n := map[result.Outcome]int{}
+				var runs []string
+				quiet := 0
+				for _, r := range v.reload {
+					o := outcome(r.Verdict)
+					n[o]++
+					runs = append(runs, runText(m, r))
+					if r.Summary.Failed == 0 {
+						quiet++
+					}
+				}
+				line := item + "  \n  Settings: " + traitsText(latest(rs).Unit) + "  \n  Runs: " + strings.Join(runs, " · ")
+				switch {
+				case v.control:
+					line = item
+					if quiet > 0 {
+						line += fmt.Sprintf("  \n  🚨 lost no request in %d of %d runs, which a control must not", quiet, len(v.reload))
+					}
+					control = append(control, "- "+line)
+				case n[result.Pass] == len(v.reload):
+					pass = append(pass, "- "+line)
+				case n[result.Fail] > 0:
+					fail = append(fail, "- "+line)
+				default:
+					undecided = append(undecided, "- "+line)
+				}
+			}
+			for _, r := range v.upgrade {
+				what := "a new build"
+				if r.Experiment == "upgrade-broken" {
+					what = "a broken build"
+				}
+				line := fmt.Sprintf("- deploying %s with %s: %s%s", what, v.name(), verdictText(r), whyText(r))
+				if len(m.envs) > 1 {
+					line += " on " + envOf(r).label()
+				}
+				up = append(up, line)
 			}
 		}
-		var older []string
-		for _, r := range g.older {
-			older = append(older, fmt.Sprintf("%s %s", code(r.ID), verdictText(r)))
+		list := func(title string, items []string) {
+			if len(items) > 0 {
+				p.para("%s", title)
+				p.f("%s\n\n", strings.Join(items, "\n"))
+			}
 		}
-		if len(older) > 0 {
-			line += fmt.Sprintf("\n  - older runs of the same rows, not counted here: %s", strings.Join(older, ", "))
+		if len(pass) == 0 && (len(fail) > 0 || len(undecided) > 0) {
+			p.para("**No variant of %s passed reload under load in every run.**", code(s))
 		}
-		switch {
-		case n[result.Pass] == len(g.runs):
-			passed = append(passed, line)
-		case n[result.Pass] > 0:
-			mixed = append(mixed, line)
-		case n[result.Fail] > 0:
-			failed = append(failed, line)
-		default:
-			unknown = append(unknown, line)
+		list("**Passed reload under load in every environment and profile; use one of these:**", pass)
+		list("**Did not pass in every run; read why before you copy one of these:**", fail)
+		list("**Undecided (the data could not decide, not a pass):**", undecided)
+		list("**Control** (must lose requests; not a recommendation):", control)
+		list("**Upgrades:**", up)
+	}
+	p.heading(3, "What the settings do")
+	for _, s := range settingMeaning {
+		p.f("- `%s`: %s\n", s.name, s.meaning)
+	}
+	p.f("\n")
+}
+
+// latest is the run with the largest ID.
+func latest(rs []*result.Result) *result.Result {
+	var out *result.Result
+	for _, r := range rs {
+		if out == nil || r.ID > out.ID {
+			out = r
 		}
 	}
-	p.heading(3, "Experiment "+code(exp))
-	list := func(title string, items []string, none string) {
-		p.para("**%s**", title)
-		if len(items) == 0 {
-			p.para("%s", none)
-			return
-		}
-		p.f("%s\n\n", strings.Join(items, "\n"))
-	}
-	list("Passed in every run: these settings worked", passed, "None.")
-	list("Did not pass in any run: these settings did not work as they are", failed, "None.")
-	if len(mixed) > 0 {
-		list("Passed in some runs only: do not rely on these without more runs", mixed, "")
-	}
-	if len(unknown) > 0 {
-		list("Undecided: the data could not decide (not a pass)", unknown, "")
-	}
+	return out
 }
 
 func envsOf(cells []*cell, all []env) []env {

@@ -46,6 +46,43 @@ const (
 // PIDLabel is the legend text of the series of requests served by pid.
 func PIDLabel(pid int) string { return fmt.Sprintf(labelPIDTmpl, pid) }
 
+// PIDVersionLabel is the legend text of the series of requests served by
+// pid when the result says which build that process ran.
+func PIDVersionLabel(pid int, version string) string {
+	if version == "" {
+		return PIDLabel(pid)
+	}
+	return PIDLabel(pid) + " (" + version + ")"
+}
+
+// versions maps the PIDs that answered a health check in the result's
+// snapshots to the build version they reported.
+func versions(r *result.Result) map[int]string {
+	out := map[int]string{}
+	note := func(s result.Snapshot) {
+		if s.ServingPID != 0 && s.ServingVersion != "" {
+			out[s.ServingPID] = s.ServingVersion
+		}
+	}
+	for _, rl := range r.Reloads {
+		note(rl.Before)
+		note(rl.After)
+		note(rl.Settled)
+	}
+	note(r.Final.Snapshot)
+	return out
+}
+
+// title names the run: server, variant, profile, and the experiment when
+// it is not the plain reload.
+func title(r *result.Result) string {
+	t := fmt.Sprintf("%s · %s · %s", r.Server, r.Variant, r.Profile)
+	if r.Experiment != "" && r.Experiment != "reload" {
+		t += " · " + r.Experiment
+	}
+	return t
+}
+
 // FailedLabel is the legend text of the series of failures of one class.
 func FailedLabel(class string) string { return fmt.Sprintf(labelFailedTmpl, class) }
 
@@ -75,7 +112,7 @@ var (
 func Timeline(w io.Writer, r *result.Result) error {
 	tl := r.Timeline
 	binS := tl.BinMS / 1000
-	p := newPlot(fmt.Sprintf("%s · %s · %s: requests by outcome and serving process", r.Server, r.Variant, r.Profile),
+	p := newPlot(title(r)+"\nrequests by outcome and serving process",
 		"time since load start (s)", fmt.Sprintf("requests per %s ms", num(tl.BinMS)))
 	end := endS(r)
 	p.X.Min, p.X.Max = 0, end
@@ -110,8 +147,9 @@ func Timeline(w io.Writer, r *result.Result) error {
 		base = top
 		return nil
 	}
+	vers := versions(r)
 	for i, pid := range pids {
-		if err := stack(PIDLabel(pid), pidColors[i%len(pidColors)], func(b result.Bin) int { return b.PIDs[pid] }); err != nil {
+		if err := stack(PIDVersionLabel(pid, vers[pid]), pidColors[i%len(pidColors)], func(b result.Bin) int { return b.PIDs[pid] }); err != nil {
 			return err
 		}
 	}
@@ -145,7 +183,7 @@ func Timeline(w io.Writer, r *result.Result) error {
 // slow in-flight requests as points.
 func Latency(w io.Writer, r *result.Result) error {
 	tl := r.Timeline
-	p := newPlot(fmt.Sprintf("%s · %s · %s: latency per %s ms bin", r.Server, r.Variant, r.Profile, num(tl.BinMS)),
+	p := newPlot(fmt.Sprintf("%s\nlatency per %s ms bin", title(r), num(tl.BinMS)),
 		"time since load start (s)", "latency (ms, log scale)")
 	p.X.Min, p.X.Max = 0, endS(r)
 	// The axis holds log10(ms) and its ticks show ms: gonum's LogScale

@@ -133,3 +133,21 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+func TestVersionsAndExperimentShown(t *testing.T) {
+	r := sample()
+	r.Experiment = "upgrade"
+	r.Load.Upgrade = "v2"
+	r.Reloads[0].Before = result.Snapshot{ServingPID: 10, ServingVersion: "v1"}
+	r.Reloads[0].Settled = result.Snapshot{ServingPID: 20, ServingVersion: "v2"}
+	got := texts(t, render(t, Timeline, r))
+	for _, w := range []string{PIDVersionLabel(10, "v1"), PIDVersionLabel(20, "v2"), "systemctl reload running",
+		"grace · pidfile · keepalive · upgrade"} {
+		if !contains(got, w) {
+			t.Errorf("no text %q in the SVG; texts: %q", w, got)
+		}
+	}
+	if PIDVersionLabel(10, "") != PIDLabel(10) {
+		t.Error("a PID without a version is not labelled as PIDLabel")
+	}
+}

@@ -427,7 +427,7 @@ func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resul
 	// After the stop, so the journal shows how the unit ended too.
 	command(ctx, 10*time.Second, "journalctl", "--sync")
 	out, _, _ := command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
-		"--since", "@"+strconv.FormatInt(r.Started.Unix()-1, 10))
+		"--since", r.Started.UTC().Format("2006-01-02 15:04:05.000000")+" UTC")
 	r.Journal = journalLines(out, 400)
 	r.Final.ProcessesLeft = OurProcesses(spec.BinDir)
 	for _, p := range r.Final.ProcessesLeft {
