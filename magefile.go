@@ -58,3 +58,6 @@ func Docs() error { return experiment.Docs() }
 
 // Soak reloads grace/pidfile and starter/hup 50 times in a row under load and checks for leaks.
 func (Experiment) Soak(ctx context.Context) error { return experiment.Soak(ctx) }
+
+// Bench measures wrk and gracelab's load engine against the plain server and writes docs/bench.md.
+func Bench(ctx context.Context) error { return experiment.Bench(ctx) }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/bench"
 	"github.com/gracelab/gracelab/internal/docs"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/lab"
@@ -219,4 +220,15 @@ func Docs() error {
 	}
 	fmt.Println("docs: rendered docs/ from results/")
 	return nil
+}
+
+// Bench is the bench target: wrk against gracelab's engine, docs/bench.md.
+func Bench(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	repo, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return bench.Run(ctx, repo, os.Stdout)
 }

@@ -5,6 +5,7 @@ package load
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -93,6 +94,8 @@ func Classify(code int, err error, errText string) Class {
 	}
 	if err != nil {
 		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return EOF
 		case errors.Is(err, syscall.ECONNREFUSED):
 			return Refused
 		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
