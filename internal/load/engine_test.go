@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -495,4 +496,39 @@ func recordMillion(t testing.TB, n int) float64 {
 	}
 	runtime.KeepAlive(recs)
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// A server that goes away (connections closed, then refused) must not
+// hold the schedule up: with keep-alive every request then needs a new
+// connection, and each one still goes out on time and fails.
+func TestServerGoneKeepsTheSchedule(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: sample.Handler()}
+	go srv.Serve(ln)
+	time.AfterFunc(300*time.Millisecond, func() { srv.Close() })
+	r := Start(context.Background(), Config{URL: "http://" + ln.Addr().String() + "/", Rate: 1000, Duration: 3 * time.Second, KeepAlive: true, Timeout: time.Second})
+	recs := r.Wait()
+	if len(recs) != 3000 {
+		t.Fatalf("%d requests recorded, want 3000", len(recs))
+	}
+	var lags []time.Duration
+	refused := 0
+	for _, rc := range recs {
+		if rc.Class == Refused {
+			refused++
+		}
+		lags = append(lags, rc.Sent-rc.Scheduled)
+	}
+	if refused < 2000 {
+		t.Fatalf("only %d of 3000 requests refused after the server went away", refused)
+	}
+	slices.Sort(lags)
+	// Generous: before refused dials gave their growth back, this was
+	// hundreds of milliseconds.
+	if p99 := lags[len(lags)*99/100]; p99 > 100*time.Millisecond {
+		t.Fatalf("send lag p99 %v after the server went away: the schedule was held up", p99)
+	}
 }

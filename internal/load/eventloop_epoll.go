@@ -231,6 +231,7 @@ func (l *eventLoop) dispatch(i int64, now time.Duration) bool {
 		}
 		var err error
 		if c, err = l.open(); err != nil {
+			l.refund()
 			l.r.record(i, At(l.r.cfg.Rate, int(i)), now, now, &result{err: err, flags: Dialed})
 			return true
 		}
@@ -285,6 +286,16 @@ func (l *eventLoop) mayOpen(now time.Duration) bool {
 	return true
 }
 
+// refund gives back the growth a connection took when it failed to
+// connect: a refused dial holds nothing, so while a server is down every
+// request still goes out on schedule (and fails), instead of waiting for
+// growth budget and showing the client as fallen behind.
+func (l *eventLoop) refund() {
+	if l.t.keep && l.grown > 0 {
+		l.grown--
+	}
+}
+
 // start begins the request on c: write it now if connected.
 func (l *eventLoop) start(c *econn, now time.Duration) {
 	c.wrote, c.got = 0, false
@@ -325,6 +336,7 @@ func (l *eventLoop) handle(c *econn, ev uint32, now time.Duration) {
 			return
 		}
 		if err := l.connectErr(c); err != nil {
+			l.refund()
 			l.fail(c, err, now)
 			return
 		}
