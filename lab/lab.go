@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -59,7 +60,7 @@ func ConfigFromEnv(repo string) (Config, error) {
 	if c.Suite == "" {
 		c.Suite = "bookworm"
 	}
-	if !contains(Providers, c.Provider) {
+	if !slices.Contains(Providers, c.Provider) {
 		return c, fmt.Errorf("LAB_PROVIDER=%q is not a provider; use one of: %s", c.Provider, strings.Join(Providers, ", "))
 	}
 	if c.Provider == "nspawn" {
@@ -82,7 +83,7 @@ func SuitesFromEnv() ([]string, error) {
 	}
 	var out []string
 	for _, s := range strings.Split(v, ",") {
-		if !contains(Suites, s) {
+		if !slices.Contains(Suites, s) {
 			return nil, fmt.Errorf("LAB_SUITE: %q is not a suite the nspawn lab builds; use one of: %s (comma-separated for several)", s, strings.Join(Suites, ", "))
 		}
 		out = append(out, s)
@@ -92,12 +93,3 @@ func SuitesFromEnv() ([]string, error) {
 
 // HostBinDir is where the host puts the build output that the lab sees.
 func (c Config) HostBinDir() string { return filepath.Join(c.Repo, ".lab", "bin") }
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
-}

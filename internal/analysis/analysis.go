@@ -22,7 +22,8 @@ const (
 	MaxLagP99    = 25 * time.Millisecond
 )
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// MS is a duration in milliseconds, to the microsecond, as results store it.
+func MS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Percentile returns the p-th percentile (0..1) of sorted durations,
 // nearest-rank.
@@ -41,7 +42,7 @@ func Bins(recs []load.Record, w, total time.Duration) []result.Bin {
 	bins := make([]result.Bin, n)
 	lats := make([][]time.Duration, n)
 	for i := range bins {
-		bins[i].StartMS = ms(time.Duration(i) * w)
+		bins[i].StartMS = MS(time.Duration(i) * w)
 	}
 	for i := range recs {
 		r := &recs[i]
@@ -69,10 +70,10 @@ func Bins(recs []load.Record, w, total time.Duration) []result.Bin {
 	}
 	for i := range bins {
 		slices.Sort(lats[i])
-		bins[i].P50MS = ms(Percentile(lats[i], 0.5))
-		bins[i].P99MS = ms(Percentile(lats[i], 0.99))
+		bins[i].P50MS = MS(Percentile(lats[i], 0.5))
+		bins[i].P99MS = MS(Percentile(lats[i], 0.99))
 		if len(lats[i]) > 0 {
-			bins[i].MaxMS = ms(lats[i][len(lats[i])-1])
+			bins[i].MaxMS = MS(lats[i][len(lats[i])-1])
 		}
 	}
 	return bins
@@ -126,20 +127,20 @@ func Summarize(recs []load.Record, rate int, total time.Duration) result.Summary
 	}
 	slices.Sort(lats)
 	slices.Sort(lags)
-	s.P50MS = ms(Percentile(lats, 0.5))
-	s.P99MS = ms(Percentile(lats, 0.99))
+	s.P50MS = MS(Percentile(lats, 0.5))
+	s.P99MS = MS(Percentile(lats, 0.99))
 	if len(lats) > 0 {
-		s.MaxMS = ms(lats[len(lats)-1])
+		s.MaxMS = MS(lats[len(lats)-1])
 	}
-	s.SendLagP99MS = ms(Percentile(lags, 0.99))
+	s.SendLagP99MS = MS(Percentile(lags, 0.99))
 	if len(lags) > 0 {
-		s.SendLagMaxMS = ms(lags[len(lags)-1])
+		s.SendLagMaxMS = MS(lags[len(lags)-1])
 	}
 	if total > 0 {
 		s.AchievedRate = float64(len(recs)) / total.Seconds()
 	}
 	gap, start := LongestGap(recs, total)
-	s.LongestGapMS, s.GapStartMS = ms(gap), ms(start)
+	s.LongestGapMS, s.GapStartMS = MS(gap), MS(start)
 	expected := float64(rate) * total.Seconds()
 	s.FellBehind = float64(len(recs)) < MinSentRatio*expected || Percentile(lags, 0.99) > MaxLagP99
 	return s
@@ -306,19 +307,17 @@ func Overall(checks []result.Check) result.Outcome {
 // ClassList formats failure counts by class in a fixed order.
 func ClassList(by map[string]int) string {
 	var parts []string
+	known := map[string]bool{}
 	for _, c := range load.FailureClasses() {
+		known[c.String()] = true
 		if n := by[c.String()]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", c, n))
 		}
 	}
 	var rest []string
-	for k := range by {
-		known := false
-		for _, c := range load.FailureClasses() {
-			known = known || c.String() == k
-		}
-		if !known && by[k] > 0 {
-			rest = append(rest, fmt.Sprintf("%s %d", k, by[k]))
+	for k, n := range by {
+		if !known[k] && n > 0 {
+			rest = append(rest, fmt.Sprintf("%s %d", k, n))
 		}
 	}
 	sort.Strings(rest)

@@ -71,13 +71,12 @@ func (s *Systemd) Unit(ctx context.Context, unit string) (result.Snapshot, error
 // recursively. Where systemd mounts it depends on the host: the unified
 // hierarchy at /sys/fs/cgroup, or a hybrid one (as on this CI's kernel).
 func CgroupPIDs(cg string) []int {
-	var pids []int
 	for _, base := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup"} {
 		if _, err := os.Stat(filepath.Join(base, cg, "cgroup.procs")); err == nil {
 			return walkProcs(filepath.Join(base, cg))
 		}
 	}
-	return pids
+	return nil
 }
 
 func walkProcs(root string) []int {

@@ -74,8 +74,7 @@ func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 	out, _, _ := command(ctx, 10*time.Second, "systemctl", "list-units", "--all", "--no-legend", "--plain", "gracelab-*")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if f := strings.Fields(line); len(f) > 0 {
-			command(ctx, 60*time.Second, "systemctl", "stop", f[0])
-			command(ctx, 10*time.Second, "systemctl", "reset-failed", f[0])
+			stopAndReset(ctx, f[0])
 			fmt.Fprintf(w, "cleaned: unit %s (was %s)\n", f[0], strings.Join(f[1:min(4, len(f))], " "))
 			n++
 		}

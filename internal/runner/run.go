@@ -125,21 +125,19 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 		Started: started,
 		Env:     env,
 		Unit:    result.Unit{Name: unit, Summary: v.Summary, Control: v.Control, Files: files},
-		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: ms(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
-			TimeoutMS: ms(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
+		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
+			TimeoutMS: analysis.MS(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}
-	if spec.Upgrade != "" {
-		r.Load.Upgrade = spec.Upgrade
-	}
+	r.Load.Upgrade = spec.Upgrade
 	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Experiment, v.Server, v.Name, spec.Profile, r.Env.Suite)
 	for _, at := range spec.ReloadAt {
-		r.Load.ReloadAtMS = append(r.Load.ReloadAtMS, ms(at))
+		r.Load.ReloadAtMS = append(r.Load.ReloadAtMS, analysis.MS(at))
 	}
 	// Cleanup must run even when ctx is cancelled by an interrupt.
 	bg := context.WithoutCancel(ctx)
 	defer func() {
 		r.Finished = time.Now().UTC()
-		r.WallMS = ms(r.Finished.Sub(r.Started))
+		r.WallMS = analysis.MS(r.Finished.Sub(r.Started))
 	}()
 
 	if err := install(bg, files); err != nil {
@@ -165,8 +163,6 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	return r, nil
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 func install(ctx context.Context, files []result.File) error {
 	for _, f := range files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
@@ -186,8 +182,7 @@ func Remove(ctx context.Context, v units.Variant) {
 		names = append(names, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
 	}
 	for _, n := range names {
-		command(ctx, 60*time.Second, "systemctl", "stop", n)
-		command(ctx, 10*time.Second, "systemctl", "reset-failed", n)
+		stopAndReset(ctx, n)
 	}
 	removed := false
 	for _, p := range []string{v.UnitPath(), v.EnvPath(), v.SocketPath()} {
@@ -198,6 +193,13 @@ func Remove(ctx context.Context, v units.Variant) {
 	if removed {
 		command(ctx, 30*time.Second, "systemctl", "daemon-reload")
 	}
+}
+
+// stopAndReset stops a unit and clears a failed state, so systemd no
+// longer lists it once its file is gone.
+func stopAndReset(ctx context.Context, name string) {
+	command(ctx, 60*time.Second, "systemctl", "stop", name)
+	command(ctx, 10*time.Second, "systemctl", "reset-failed", name)
 }
 
 func portFree(addr string) error {
@@ -318,7 +320,7 @@ func firstNewOK(recs []load.Record, reloadMS float64) float64 {
 	if first < 0 {
 		return -1
 	}
-	return ms(first - at)
+	return analysis.MS(first - at)
 }
 
 // SkipError says a run does not apply to this lab (no result is made).
@@ -337,10 +339,10 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 
 func reload(ctx context.Context, spec Spec, n int, since func() time.Duration) result.Reload {
 	args := []string{spec.Variant.Action, spec.Variant.UnitName()}
-	rl := result.Reload{N: n, Command: "systemctl " + strings.Join(args, " "), StartMS: ms(since())}
+	rl := result.Reload{N: n, Command: "systemctl " + strings.Join(args, " "), StartMS: analysis.MS(since())}
 	t0 := time.Now()
 	out, code, err := command(ctx, 90*time.Second, "systemctl", args...)
-	rl.TookMS = ms(time.Since(t0))
+	rl.TookMS = analysis.MS(time.Since(t0))
 	rl.Exit, rl.Output = code, strings.TrimSpace(out)
 	if err != nil {
 		rl.Output = err.Error()
@@ -352,7 +354,7 @@ func reload(ctx context.Context, spec Spec, n int, since func() time.Duration) r
 // reload happens: completed if the full response arrived.
 func slowRequest(ctx context.Context, spec Spec, n int, since func() time.Duration) result.SlowRequest {
 	c := &http.Client{Timeout: spec.Slow + 10*time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	s := result.SlowRequest{Reload: n, StartMS: ms(since())}
+	s := result.SlowRequest{Reload: n, StartMS: analysis.MS(since())}
 	t0 := time.Now()
 	url := fmt.Sprintf("http://%s/slow?ms=%d", spec.Listen, spec.Slow.Milliseconds())
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
@@ -365,7 +367,7 @@ func slowRequest(ctx context.Context, spec Spec, n int, since func() time.Durati
 			err = errors.New(resp.Status)
 		}
 	}
-	s.LatencyMS = ms(time.Since(t0))
+	s.LatencyMS = analysis.MS(time.Since(t0))
 	code := 0
 	if resp != nil {
 		code = resp.StatusCode
@@ -390,7 +392,7 @@ func failureSamples(recs []load.Record, n int) []result.Failure {
 	step := max(1, len(idx)/n)
 	for j := 0; j < len(idx) && len(out) < n; j += step {
 		rc := recs[idx[j]]
-		out = append(out, result.Failure{ScheduledMS: ms(rc.Scheduled), Class: rc.Class.String(), Error: rc.Err})
+		out = append(out, result.Failure{ScheduledMS: analysis.MS(rc.Scheduled), Class: rc.Class.String(), Error: rc.Err})
 	}
 	return out
 }
@@ -422,7 +424,7 @@ func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resul
 		command(ctx, 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", unit)
 		_, r.Final.StopExit, _ = command(ctx, 10*time.Second, "systemctl", "stop", unit)
 	}
-	r.Final.StopTookMS = ms(time.Since(t0))
+	r.Final.StopTookMS = analysis.MS(time.Since(t0))
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	// After the stop, so the journal shows how the unit ended too.
 	command(ctx, 10*time.Second, "journalctl", "--sync")

@@ -113,8 +113,7 @@ func (p *Provider) live() *State {
 	if err != nil || !alive(s.NspawnPID) || !alive(s.Leader) {
 		return nil
 	}
-	// A recycled PID would not be systemd-nspawn.
-	if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", s.NspawnPID)); !strings.Contains(string(cmd), "--machine="+s.Machine) {
+	if !isNspawnOf(s.NspawnPID, s.Machine) {
 		return nil
 	}
 	return s
@@ -348,12 +347,10 @@ func (p *Provider) cleanStale(log io.Writer) error {
 		fmt.Fprintf(log, "cleaned: unreadable lab state %s (%v)\n", p.statePath(), err)
 		return os.Remove(p.statePath())
 	}
-	if alive(s.NspawnPID) {
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", s.NspawnPID)); strings.Contains(string(cmd), "--machine="+s.Machine) {
-			syscall.Kill(s.NspawnPID, syscall.SIGKILL)
-			waitGone(s.NspawnPID, 5*time.Second)
-			fmt.Fprintf(log, "cleaned: stale systemd-nspawn %d of %s\n", s.NspawnPID, s.Machine)
-		}
+	if isNspawnOf(s.NspawnPID, s.Machine) {
+		syscall.Kill(s.NspawnPID, syscall.SIGKILL)
+		waitGone(s.NspawnPID, 5*time.Second)
+		fmt.Fprintf(log, "cleaned: stale systemd-nspawn %d of %s\n", s.NspawnPID, s.Machine)
 	}
 	// Without its systemd-nspawn, the container's init runs on, orphaned;
 	// killing it ends every process of the container.
@@ -364,6 +361,16 @@ func (p *Provider) cleanStale(log io.Writer) error {
 	}
 	fmt.Fprintf(log, "cleaned: stale lab state %s\n", p.statePath())
 	return os.Remove(p.statePath())
+}
+
+// isNspawnOf says pid is the systemd-nspawn of machine, not an unrelated
+// process that got a recycled PID.
+func isNspawnOf(pid int, machine string) bool {
+	if !alive(pid) {
+		return false
+	}
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.Contains(string(cmd), "--machine="+machine)
 }
 
 // isContainerInit tells a container's systemd from an unrelated process
