@@ -13,12 +13,6 @@ import (
 	"strings"
 )
 
-// Paths inside every lab machine. The build output appears at BinDir.
-const (
-	BinDir = "/opt/gracelab/bin"
-	Runner = BinDir + "/gracelab-runner"
-)
-
 // Provider makes and runs a lab machine.
 type Provider interface {
 	// Name is the provider's name as results record it ("nspawn", "vagrant").

@@ -9,15 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/lab/catalog"
 )
 
-// Servers are the sample servers; each is built three times: the release
-// under test (v1), the next release (v2/) and a broken next release that
-// exits at start (broken/), for the upgrade experiments.
-var Servers = []string{"grace", "plain", "starter", "tableflip", "socket"}
-
-// tools are built once.
-var tools = []string{"github.com/lestrrat-go/server-starter/cmd/start_server", "./lab/runner"}
+// The catalog's servers are each built three times: the release under
+// test (v1), the next release (v2/) and a broken next release that exits
+// at start (broken/), for the deploy experiments. Tools are built once.
+var tools = []string{"github.com/lestrrat-go/server-starter/cmd/start_server", "./lab/" + protocol.RunnerName}
 
 const pkgSample = "github.com/gracelab/gracelab/servers/sample"
 
@@ -31,7 +31,7 @@ type flavour struct {
 
 func flavours() []flavour {
 	var servers []string
-	for _, s := range Servers {
+	for _, s := range catalog.ServerNames() {
 		servers = append(servers, "./servers/"+s)
 	}
 	return []flavour{
@@ -75,11 +75,7 @@ func buildInto(ctx context.Context, repo, dir string, f flavour) error {
 		return err
 	}
 	for _, e := range ents {
-		name := e.Name()
-		if name == "runner" {
-			name = "gracelab-runner"
-		}
-		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, name)); err != nil {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,8 @@ type client struct {
 	buf  rbuf
 	p    parser
 	uses int // requests completed on conn
+	// lastPID is the PID whose version was last noted by this client.
+	lastPID int32
 }
 
 func newClient(t *target) *client { return &client{t: t} }

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,9 @@ type Run struct {
 	done     chan struct{}
 	interned interner
 
+	vmu      sync.Mutex
+	versions map[int32]string // serving PID: its version header
+
 	gr         goroutines // state of the Goroutines engine
 	vegetaStop func()
 }
@@ -130,7 +134,7 @@ func due(rate int, d time.Duration) int64 {
 // request that still goes out late carries the delay in its latency and in
 // Sent-Scheduled.
 func Start(ctx context.Context, cfg Config) *Run {
-	r := &Run{cfg: cfg, client: cfg.Client, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Run{cfg: cfg, client: cfg.Client, stop: make(chan struct{}), done: make(chan struct{}), versions: map[int32]string{}}
 	r.total = int64(Planned(cfg.Rate, cfg.Duration))
 	r.max = cfg.MaxConns
 	if r.max <= 0 {
@@ -206,6 +210,32 @@ func (r *Run) record(i int64, sched, sent, end time.Duration, res *result) {
 		r.nFail.Add(1)
 	}
 	r.nDone.Add(1)
+}
+
+// noteVersion keeps the version a successful response carried, only when
+// its PID differs from *last, the last one noted on this connection or
+// sender: a PID keeps its version, so almost every request skips the copy
+// and the lock.
+func (r *Run) noteVersion(last *int32, rec *Record, ver []byte) {
+	if rec.PID == *last || rec.Class != OK {
+		return
+	}
+	*last = rec.PID
+	r.vmu.Lock()
+	if v, ok := r.versions[rec.PID]; !ok || v != string(ver) {
+		r.versions[rec.PID] = string(ver)
+	}
+	r.vmu.Unlock()
+}
+
+// Versions waits for the load to end, as Wait does, and returns the
+// version header each serving PID sent with its successful responses
+// (empty when it sent none).
+func (r *Run) Versions() map[int32]string {
+	<-r.done
+	r.vmu.Lock()
+	defer r.vmu.Unlock()
+	return maps.Clone(r.versions)
 }
 
 func (r *Run) errText(res *result) string {

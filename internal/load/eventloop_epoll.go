@@ -52,6 +52,8 @@ type econn struct {
 	buf   rbuf
 	p     parser
 
+	lastPID int32 // whose version was last noted here, kept across connections
+
 	// The request in flight.
 	busy     bool
 	seq      int64
@@ -419,6 +421,7 @@ func (l *eventLoop) complete(c *econn, now time.Duration) {
 	c.uses++
 	res := result{code: c.p.code, pid: c.p.pid, fail: c.p.status, flags: c.flags}
 	l.done(c, &res, now)
+	l.r.noteVersion(&c.lastPID, &l.r.recs[c.seq], c.p.ver)
 	if l.t.keep && c.p.keep {
 		l.toIdle(c)
 	} else {

@@ -98,6 +98,7 @@ func (r *Run) worker(c *client) {
 		end := time.Since(r.Began)
 		g.busy.Add(-1)
 		r.record(i, sched, sent, end, &res)
+		r.noteVersion(&c.lastPID, &r.recs[i], c.p.ver)
 	}
 }
 

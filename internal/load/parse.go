@@ -78,9 +78,9 @@ const (
 )
 
 // parser reads one HTTP/1.x response incrementally from whatever bytes
-// have arrived, keeping only the status, the serving PID and whether the
-// connection stays open; the body is counted and dropped. It allocates
-// nothing for a successful response.
+// have arrived, keeping only the status, the serving PID and version and
+// whether the connection stays open; the body is counted and dropped. It
+// allocates nothing for a successful response.
 type parser struct {
 	state   parseState
 	code    int
@@ -89,9 +89,13 @@ type parser struct {
 	chunked bool
 	left    int64  // body or chunk bytes still to come
 	status  string // "NNN reason" when the code counts as a failure
+	// ver is the version header's value, copied out of the read buffer
+	// (which the next read may overwrite) into a buffer kept across
+	// responses.
+	ver []byte
 }
 
-func (p *parser) reset() { *p = parser{} }
+func (p *parser) reset() { *p = parser{ver: p.ver[:0]} }
 
 // feed consumes what it can of b and returns how many bytes it used. It
 // needs a whole line for the status line, headers and chunk sizes: when b
@@ -147,7 +151,7 @@ func (p *parser) line(line []byte) error {
 			}
 			code = code*10 + int(d-'0')
 		}
-		*p = parser{state: stHeaders, code: code, left: -1}
+		*p = parser{state: stHeaders, code: code, left: -1, ver: p.ver[:0]}
 		p.keep = line[7] == '1' // HTTP/1.1 keeps alive unless told; 1.0 closes unless told
 		if code < 200 || code >= 400 {
 			p.status = string(line[9:])
@@ -207,6 +211,8 @@ func (p *parser) header(line []byte) error {
 		if n, ok := atoi(val); ok && n <= 1<<31-1 {
 			p.pid = int32(n)
 		}
+	case bytes.EqualFold(name, []byte(sample.HeaderVersion)):
+		p.ver = append(p.ver[:0], val...)
 	case bytes.EqualFold(name, []byte("Content-Length")):
 		n, ok := atoi(val)
 		if !ok {

@@ -37,8 +37,10 @@ func (r *Run) startVegeta(ctx context.Context) {
 	}()
 	go func() {
 		defer close(r.done)
+		var lastPID int32
 		for res := range results {
 			rec := r.vegetaRecord(res)
+			r.noteVersion(&lastPID, &rec, []byte(res.Headers.Get(sample.HeaderVersion)))
 			if rec.Class != OK {
 				r.nFail.Add(1)
 			}

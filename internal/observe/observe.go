@@ -14,8 +14,8 @@ import (
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
 
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
-	"github.com/gracelab/gracelab/servers/sample"
 )
 
 // Systemd is a connection to the lab's systemd.
@@ -149,8 +149,8 @@ func Serving(ctx context.Context, addr string) (pid int, version string, err err
 	if resp.StatusCode != 200 {
 		return 0, "", fmt.Errorf("health: %s", resp.Status)
 	}
-	pid, err = strconv.Atoi(resp.Header.Get(sample.HeaderPID))
-	return pid, resp.Header.Get(sample.HeaderVersion), err
+	pid, err = strconv.Atoi(resp.Header.Get(protocol.HeaderPID))
+	return pid, resp.Header.Get(protocol.HeaderVersion), err
 }
 
 // Snapshot combines systemd's view with who serves.

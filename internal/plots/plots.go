@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
 	"github.com/gracelab/gracelab/internal/result"
 )
@@ -77,7 +78,7 @@ func versions(r *result.Result) map[int]string {
 // it is not the plain reload.
 func title(r *result.Result) string {
 	t := fmt.Sprintf("%s · %s · %s", r.Server, r.Variant, r.Profile)
-	if r.Experiment != "" && r.Experiment != "reload" {
+	if r.Experiment != "" && r.Experiment != kind.Base().Name {
 		t += " · " + r.Experiment
 	}
 	return t

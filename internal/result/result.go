@@ -6,8 +6,12 @@ import (
 	"time"
 )
 
-// SchemaVersion changes when a field changes meaning; readers refuse others.
-const SchemaVersion = 1
+// SchemaVersion changes when a field changes meaning. Schema 2 added the
+// raw history and dropped the lab's verdict; schema 1 files are still read.
+const SchemaVersion = 2
+
+// readable are the schemas readers accept.
+var readable = []int{1, SchemaVersion}
 
 // Result is everything needed to re-read one run without the lab.
 type Result struct {
@@ -35,7 +39,21 @@ type Result struct {
 	Summary  Summary       `json:"summary"`
 	Final    Final         `json:"final"`
 	Journal  []string      `json:"journal"`
-	Verdict  Verdict       `json:"verdict"`
+	// History is every request of the load, for the host to judge from.
+	History *History `json:"history,omitempty"`
+	// Verdict is what the lab judged, in schema 1 files only: since
+	// schema 2 the host judges (package check) and nothing is frozen here.
+	Verdict Verdict `json:"verdict,omitzero"`
+}
+
+// History is the raw record of every request (package history encodes it).
+type History struct {
+	// WindowMS is the load window the requests were scheduled in; shorter
+	// than the load's duration when the run was interrupted.
+	WindowMS float64 `json:"window_ms"`
+	Requests int     `json:"requests"`
+	// Data is the encoded records; JSON carries it as base64.
+	Data []byte `json:"data"`
 }
 
 // Env is where the run happened.

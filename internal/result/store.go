@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -73,8 +74,8 @@ func Decode(data []byte) (*Result, error) {
 	if dec.More() {
 		return nil, errors.New("trailing data after the result object")
 	}
-	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("schema %d, this gracelab reads schema %d", r.Schema, SchemaVersion)
+	if !slices.Contains(readable, r.Schema) {
+		return nil, fmt.Errorf("schema %d, this gracelab reads schemas %v", r.Schema, readable)
 	}
 	if r.ID == "" || r.Server == "" || r.Variant == "" || r.Experiment == "" {
 		return nil, errors.New("missing id, experiment, server or variant")

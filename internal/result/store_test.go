@@ -49,7 +49,7 @@ func TestReadDirNamesBadFiles(t *testing.T) {
 	bad := map[string]string{
 		"truncated.json":  string(good[:len(good)/2]),
 		"unknown.json":    strings.Replace(string(good), `"schema"`, `"schema_x": 1, "schema"`, 1),
-		"oldschema.json":  strings.Replace(string(good), `"schema": 1`, `"schema": 0`, 1),
+		"oldschema.json":  strings.Replace(string(good), `"schema": 2`, `"schema": 0`, 1),
 		"trailing.json":   string(good) + "{}",
 		"noidentity.json": `{"schema": 1}`,
 	}

@@ -9,29 +9,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gracelab/gracelab/lab/units"
+	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/lab/catalog"
 )
 
 // Provision prepares any systemd machine for runs: the service user and
 // our directories. Every provider calls this one function, so the nspawn
 // container and the Vagrant VM are set up alike. Safe to repeat.
 func Provision(ctx context.Context, w io.Writer) error {
-	if _, err := user.Lookup(User); err != nil {
+	if _, err := user.Lookup(protocol.User); err != nil {
 		out, code, err := command(ctx, 30*time.Second, "useradd", "--system", "--no-create-home",
-			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", User)
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", protocol.User)
 		if err != nil || code != 0 {
-			return fmt.Errorf("useradd %s: exit %d %v: %s", User, code, err, strings.TrimSpace(out))
+			return fmt.Errorf("useradd %s: exit %d %v: %s", protocol.User, code, err, strings.TrimSpace(out))
 		}
-		fmt.Fprintf(w, "created system user %s\n", User)
+		fmt.Fprintf(w, "created system user %s\n", protocol.User)
 	}
-	if err := os.MkdirAll("/etc/gracelab", 0o755); err != nil {
+	if err := os.MkdirAll(protocol.ConfDir, 0o755); err != nil {
 		return err
 	}
-	u, err := user.Lookup(User)
+	u, err := user.Lookup(protocol.User)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "provisioned: user %s (uid %s), /etc/gracelab\n", User, u.Uid)
+	fmt.Fprintf(w, "provisioned: user %s (uid %s), /etc/gracelab\n", protocol.User, u.Uid)
 	return nil
 }
 
@@ -61,7 +62,7 @@ func orNone(s string) string {
 // saying what it cleaned: what an interrupted or killed run leaves.
 func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 	n := 0
-	for _, v := range units.Catalog {
+	for _, v := range catalog.Variants() {
 		_, errU := os.Stat(v.UnitPath())
 		st := show(ctx, v.UnitName(), "LoadState", "ActiveState")
 		if errU == nil || (st["LoadState"] != "" && st["LoadState"] != "not-found") {
@@ -101,13 +102,13 @@ type VerifyResult struct {
 func VerifyAll(ctx context.Context, binDir string) ([]VerifyResult, error) {
 	var out []VerifyResult
 	major := systemdMajor(Environment("", "").SystemdVersion)
-	for _, v := range units.Catalog {
+	for _, v := range catalog.Variants() {
 		if v.MinSystemd > major {
 			out = append(out, VerifyResult{Variant: v.ID(), Skipped: true,
 				Output: fmt.Sprintf("needs systemd %d, this lab has %d", v.MinSystemd, major)})
 			continue
 		}
-		files, err := units.Render(v, units.Params{Bin: binDir, Listen: "127.0.0.1:18080", User: User})
+		files, err := catalog.Render(v, catalog.Params{Bin: binDir, Listen: protocol.Listen, User: protocol.User})
 		if err != nil {
 			return nil, err
 		}

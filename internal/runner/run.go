@@ -12,32 +12,26 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
+	"github.com/gracelab/gracelab/internal/history"
+	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
 	"github.com/gracelab/gracelab/internal/observe"
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
-	"github.com/gracelab/gracelab/lab/units"
-	"github.com/gracelab/gracelab/servers/sample"
-)
-
-// User is the unprivileged user every sample server runs as.
-const User = "gracelab"
-
-// Profiles of load.
-const (
-	KeepAlive = "keepalive"
-	NewConn   = "new-conn"
+	"github.com/gracelab/gracelab/lab/catalog"
 )
 
 // Spec is one run.
 type Spec struct {
-	Experiment    string
-	Variant       units.Variant
+	Kind          kind.Kind
+	Variant       catalog.Variant
 	Profile       string
 	Rate          int
 	Duration      time.Duration
@@ -48,21 +42,18 @@ type Spec struct {
 	Listen        string
 	BinDir        string
 	Provider      string
-	// Upgrade names the build (a subdirectory of BinDir: v2, broken) put in
-	// place of the server's binary just before the first reload; empty for
-	// plain reloads.
-	Upgrade string
-	Suite   string
+	Suite         string
 }
 
-// DefaultSpec is the load: about 1000 req/s for 15 s, three reloads.
-func DefaultSpec(v units.Variant) Spec {
+// DefaultSpec is a run of kind k: about 1000 req/s for 15 s (or the
+// kind's own duration), reloads on the kind's schedule.
+func DefaultSpec(k kind.Kind, v catalog.Variant) Spec {
+	d := k.LoadDuration(15 * time.Second)
 	return Spec{
-		Experiment: "reload", Variant: v, Profile: KeepAlive,
-		Rate: 1000, Duration: 15 * time.Second, Timeout: 5 * time.Second,
-		ReloadAt:      []time.Duration{4 * time.Second, 8 * time.Second, 12 * time.Second},
-		SlowPerReload: 3, Slow: 2 * time.Second,
-		Listen: "127.0.0.1:18080", BinDir: "/opt/gracelab/bin",
+		Kind: k, Variant: v, Profile: protocol.KeepAlive,
+		Rate: 1000, Duration: d, Timeout: 5 * time.Second,
+		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: 2 * time.Second,
+		Listen: protocol.Listen, BinDir: protocol.BinDir,
 	}
 }
 
@@ -73,8 +64,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("rate %d req/s is out of range (1..100000)", s.Rate)
 	case s.Duration < time.Second || s.Duration > time.Hour:
 		return fmt.Errorf("duration %s is out of range (1s..1h)", s.Duration)
-	case s.Profile != KeepAlive && s.Profile != NewConn:
-		return fmt.Errorf("profile %q is not %s or %s", s.Profile, KeepAlive, NewConn)
+	case !slices.Contains(protocol.Profiles(), s.Profile):
+		return fmt.Errorf("profile %q is not one of %s", s.Profile, strings.Join(protocol.Profiles(), ", "))
 	}
 	for _, at := range s.ReloadAt {
 		if at <= 0 || at >= s.Duration {
@@ -97,7 +88,7 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	}
 	v := spec.Variant
 	unit := v.UnitName()
-	files, err := units.Render(v, units.Params{Bin: WorkBin, Listen: spec.Listen, User: User})
+	files, err := catalog.Render(v, catalog.Params{Bin: protocol.WorkBin, Listen: spec.Listen, User: protocol.User})
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +112,15 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 
 	started := time.Now().UTC()
 	r := &result.Result{
-		Schema: result.SchemaVersion, Experiment: spec.Experiment, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
+		Schema: result.SchemaVersion, Experiment: spec.Kind.Name, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
 		Started: started,
 		Env:     env,
 		Unit:    result.Unit{Name: unit, Summary: v.Summary, Control: v.Control, Files: files},
-		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == KeepAlive,
+		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == protocol.KeepAlive,
 			TimeoutMS: analysis.MS(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}
-	r.Load.Upgrade = spec.Upgrade
-	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Experiment, v.Server, v.Name, spec.Profile, r.Env.Suite)
+	r.Load.Upgrade = spec.Kind.Deploy
+	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Kind.Name, v.Server, v.Name, spec.Profile, r.Env.Suite)
 	for _, at := range spec.ReloadAt {
 		r.Load.ReloadAtMS = append(r.Load.ReloadAtMS, analysis.MS(at))
 	}
@@ -159,7 +150,6 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	r.Interrupted = ctx.Err() != nil
 
 	finish(bg, spec, sd, r)
-	r.Verdict = analysis.Judge(r)
 	return r, nil
 }
 
@@ -176,7 +166,7 @@ func install(ctx context.Context, files []result.File) error {
 }
 
 // Remove stops a variant's unit and deletes its files; safe to repeat.
-func Remove(ctx context.Context, v units.Variant) {
+func Remove(ctx context.Context, v catalog.Variant) {
 	names := []string{v.UnitName()}
 	if v.Socket {
 		names = append(names, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
@@ -216,7 +206,7 @@ func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resu
 	v := spec.Variant
 	unit := v.UnitName()
 	lr := load.Start(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
-		KeepAlive: spec.Profile == KeepAlive, Timeout: spec.Timeout})
+		KeepAlive: spec.Profile == protocol.KeepAlive, Timeout: spec.Timeout})
 	began := lr.Began
 	since := func() time.Duration { return time.Since(began) }
 
@@ -242,9 +232,9 @@ func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resu
 			if !sleepUntil(ctx, began.Add(at)) {
 				return
 			}
-			if i == 0 && spec.Upgrade != "" {
+			if i == 0 && spec.Kind.Deploy != "" {
 				// The deploy: the new build replaces the binary on disk.
-				if err := replaceFile(filepath.Join(spec.BinDir, spec.Upgrade, v.Server), filepath.Join(WorkBin, v.Server)); err != nil {
+				if err := replaceFile(filepath.Join(spec.BinDir, spec.Kind.Deploy, v.Server), filepath.Join(protocol.WorkBin, v.Server)); err != nil {
 					r.Errors = append(r.Errors, "upgrade: "+err.Error())
 					return
 				}
@@ -287,6 +277,11 @@ loop:
 	total := spec.Duration
 	if ctx.Err() != nil {
 		total = min(total, since())
+	}
+	if data, err := history.Encode(recs, lr.Versions()); err != nil {
+		r.Errors = append(r.Errors, "history: "+err.Error())
+	} else {
+		r.History = &result.History{WindowMS: analysis.MS(total), Requests: len(recs), Data: data}
 	}
 	r.Timeline = result.Timeline{BinMS: 100, Bins: analysis.Bins(recs, 100*time.Millisecond, total)}
 	r.Summary = analysis.Summarize(recs, spec.Rate, total)
@@ -362,7 +357,7 @@ func slowRequest(ctx context.Context, spec Spec, n int, since func() time.Durati
 	if err == nil {
 		_, err = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		s.PID, _ = strconv.Atoi(resp.Header.Get(sample.HeaderPID))
+		s.PID, _ = strconv.Atoi(resp.Header.Get(protocol.HeaderPID))
 		if err == nil && resp.StatusCode != 200 {
 			err = errors.New(resp.Status)
 		}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
@@ -113,7 +114,7 @@ func osRelease() map[string]string {
 // ones or the run's working copies): after a unit is stopped there must be
 // none.
 func OurProcesses(binDir string) []result.Process {
-	dirs := map[string]bool{binDir: true, WorkBin: true}
+	dirs := map[string]bool{binDir: true, protocol.WorkBin: true}
 	var out []result.Process
 	self := os.Getpid()
 	ents, _ := os.ReadDir("/proc")
@@ -137,13 +138,9 @@ func OurProcesses(binDir string) []result.Process {
 	return out
 }
 
-// WorkBin is where each run copies the binaries its unit runs: writable, so
-// the upgrade experiments can replace a binary the way a deploy does.
-const WorkBin = "/var/lib/gracelab/bin"
-
-// stageBinaries copies the top-level binaries of src into WorkBin.
+// stageBinaries copies the top-level binaries of src into protocol.WorkBin.
 func stageBinaries(src string) error {
-	if err := os.MkdirAll(WorkBin, 0o755); err != nil {
+	if err := os.MkdirAll(protocol.WorkBin, 0o755); err != nil {
 		return err
 	}
 	ents, err := os.ReadDir(src)
@@ -152,7 +149,7 @@ func stageBinaries(src string) error {
 	}
 	for _, e := range ents {
 		if e.Type().IsRegular() {
-			if err := replaceFile(filepath.Join(src, e.Name()), filepath.Join(WorkBin, e.Name())); err != nil {
+			if err := replaceFile(filepath.Join(src, e.Name()), filepath.Join(protocol.WorkBin, e.Name())); err != nil {
 				return err
 			}
 		}

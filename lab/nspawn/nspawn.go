@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/lab"
 )
 
@@ -167,7 +168,7 @@ func (p *Provider) Up(ctx context.Context, log io.Writer) error {
 // root filesystem pristine: every boot starts from it, writes go to tmpfs.
 func Args(machine, root, binDir string) []string {
 	return []string{"-D", root, "--boot", "--register=no", "--keep-unit", "--console=passive",
-		"--machine=" + machine, "--volatile=overlay", "--bind-ro=" + binDir + ":" + lab.BinDir}
+		"--machine=" + machine, "--volatile=overlay", "--bind-ro=" + binDir + ":" + protocol.BinDir}
 }
 
 func (p *Provider) boot(ctx context.Context, root string) error {

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/gracelab/gracelab/internal/protocol"
 )
 
 // Version is set at build time (-ldflags -X) so that a response tells which
@@ -28,8 +30,8 @@ var BrokenStart = ""
 // Header names carry the serving process so clients can attribute each
 // response to the old or the new process without parsing bodies.
 const (
-	HeaderPID     = "X-Gracelab-Pid"
-	HeaderVersion = "X-Gracelab-Version"
+	HeaderPID     = protocol.HeaderPID
+	HeaderVersion = protocol.HeaderVersion
 )
 
 // Flags are the command-line settings every sample server takes.
@@ -41,7 +43,7 @@ type Flags struct {
 // ParseFlags parses the shared flags from os.Args.
 func ParseFlags() Flags {
 	var f Flags
-	flag.StringVar(&f.Listen, "listen", "127.0.0.1:18080", "address to listen on (servers that inherit a listener ignore it)")
+	flag.StringVar(&f.Listen, "listen", protocol.Listen, "address to listen on (servers that inherit a listener ignore it)")
 	flag.StringVar(&f.PIDFile, "pid", "", "write this process's PID to this file at start, as carbonapi does")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()

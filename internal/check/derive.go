@@ -1,0 +1,37 @@
+package check
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/analysis"
+	"github.com/gracelab/gracelab/internal/history"
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+// Derive returns what the checks read: the result with its summary
+// computed again from its raw history, when it has one, so a corrected
+// computation reaches stored runs too. Results without history (schema 1)
+// are read as stored. r is not changed.
+func Derive(r *result.Result) (*result.Result, error) {
+	if r.History == nil {
+		return r, nil
+	}
+	recs, _, err := history.Decode(r.History.Data)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	if len(recs) != r.History.Requests {
+		return nil, fmt.Errorf("history holds %d requests, the result says %d", len(recs), r.History.Requests)
+	}
+	d := *r
+	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
+	d.Summary = analysis.Summarize(recs, r.Load.Rate, window)
+	for _, s := range r.Slow {
+		d.Summary.SlowTotal++
+		if s.Outcome == "completed" {
+			d.Summary.SlowDone++
+		}
+	}
+	return &d, nil
+}

@@ -1,0 +1,104 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/gracelab/gracelab/internal/kind"
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+// Judgement is the host's verdict on one stored run.
+type Judgement struct {
+	ID string
+	// Questions holds the outcome of each question the run's checks answer.
+	Questions map[Question]result.Outcome
+	Verdict   result.Verdict
+}
+
+// Judge judges a stored result with today's checks: the ones its kind
+// lists, on what the result holds (its raw history, when it has one, is
+// what the summary is computed from). It never changes r.
+func Judge(r *result.Result) (Judgement, error) {
+	k, err := kind.Find(r.Experiment)
+	if err != nil {
+		return Judgement{}, fmt.Errorf("%s: %w", r.ID, err)
+	}
+	view, err := Derive(r)
+	if err != nil {
+		return Judgement{}, fmt.Errorf("%s: %w", r.ID, err)
+	}
+	j := Judgement{ID: r.ID, Questions: map[Question]result.Outcome{}}
+	for _, name := range k.Checks {
+		c, ok := Find(name)
+		if !ok {
+			return Judgement{}, fmt.Errorf("kind %s lists check %q, which is not registered", k.Name, name)
+		}
+		o, why := c.Eval(view)
+		if o == "" {
+			continue
+		}
+		j.Verdict.Checks = append(j.Verdict.Checks, result.Check{Name: c.Name, Outcome: o, Reason: why})
+	}
+	j.Verdict.Overall = Fold(j.Verdict.Checks)
+	run := j.of(Run)
+	invalid := len(run) > 0 && Fold(run) == result.Unknown
+	for _, q := range Questions {
+		if cs := j.of(q); len(cs) > 0 {
+			j.Questions[q] = Fold(cs)
+			if invalid {
+				j.Questions[q] = result.Unknown
+			}
+		}
+	}
+	return j, nil
+}
+
+func (j Judgement) of(q Question) []result.Check {
+	var out []result.Check
+	for _, c := range j.Verdict.Checks {
+		if cc, _ := Find(c.Name); cc.Question == q {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Fold folds checks: any unknown makes the whole unknown (it cannot
+// decide, so it must not pass or fail on partial data); otherwise any
+// fail fails it. No checks is unknown.
+func Fold(checks []result.Check) result.Outcome {
+	if len(checks) == 0 {
+		return result.Unknown
+	}
+	out := result.Pass
+	for _, c := range checks {
+		switch c.Outcome {
+		case result.Unknown:
+			return result.Unknown
+		case result.Fail:
+			out = result.Fail
+		}
+	}
+	return out
+}
+
+// JudgeAll judges stored results for a report: each comes back as Derive
+// makes it, with Verdict set to today's judgement. The stored results are
+// not changed.
+func JudgeAll(stored []*result.Result) ([]*result.Result, error) {
+	out := make([]*result.Result, len(stored))
+	for i, r := range stored {
+		j, err := Judge(r)
+		if err != nil {
+			return nil, err
+		}
+		d, err := Derive(r)
+		if err != nil {
+			return nil, err
+		}
+		c := *d
+		c.Verdict = j.Verdict
+		out[i] = &c
+	}
+	return out, nil
+}

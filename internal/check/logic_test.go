@@ -1,0 +1,268 @@
+package check
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/analysis"
+	"github.com/gracelab/gracelab/internal/kind"
+	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+const msd = time.Millisecond
+
+// steady makes n records scheduled every step, all ok, served by pid.
+func steady(n int, step, lat time.Duration, pid int32) []load.Record {
+	recs := make([]load.Record, n)
+	for i := range recs {
+		s := time.Duration(i) * step
+		recs[i] = load.Record{Scheduled: s, Sent: s, Latency: lat, PID: pid, Code: 200, Class: load.OK}
+	}
+	return recs
+}
+
+func failAt(recs []load.Record, from, to int, c load.Class) {
+	for i := from; i < to; i++ {
+		recs[i].Class, recs[i].Code, recs[i].PID = c, 0, 0
+	}
+}
+
+func TestTracked(t *testing.T) {
+	cases := []struct {
+		s    result.Snapshot
+		want bool
+	}{
+		{result.Snapshot{MainPID: 10, ServingPID: 10, ActiveState: "active"}, true},
+		{result.Snapshot{MainPID: 10, ServingPID: 11, ServingAncestors: []int{10, 1}, ActiveState: "active"}, true},
+		{result.Snapshot{MainPID: 10, ServingPID: 11, ServingAncestors: []int{1}, ActiveState: "active"}, false},
+		{result.Snapshot{MainPID: 0, ServingPID: 11, ActiveState: "inactive"}, false},
+		{result.Snapshot{MainPID: 10, ServingPID: 10, ActiveState: "reloading"}, false},
+		{result.Snapshot{MainPID: 10, ServingPID: 0, ServingError: "connection refused", ActiveState: "active"}, false},
+	}
+	for i, c := range cases {
+		if got, why := Tracked(c.s); got != c.want {
+			t.Errorf("case %d: Tracked = %v (%s), want %v", i, got, why, c.want)
+		}
+	}
+}
+
+func run(recs []load.Record, reloads []result.Reload, final string) *result.Result {
+	r := &result.Result{ID: "t", Experiment: "reload", Reloads: reloads}
+	r.Summary = analysis.Summarize(recs, 1000, time.Second)
+	r.Final.Snapshot = result.Snapshot{ActiveState: final}
+	return r
+}
+
+func goodReload(n, before, after int) result.Reload {
+	return result.Reload{N: n,
+		Before:  result.Snapshot{ServingPID: before, MainPID: before, ActiveState: "active"},
+		Settled: result.Snapshot{ServingPID: after, MainPID: after, ActiveState: "active"}}
+}
+
+// verdict judges a synthetic run of the kind its deploy implies.
+func verdict(r *result.Result) result.Verdict {
+	for _, k := range kind.All {
+		if k.Deploy == r.Load.Upgrade && (k.Deploy != "" || r.Experiment == "") {
+			r.Experiment = k.Name
+		}
+	}
+	j, err := Judge(r)
+	if err != nil {
+		panic(err)
+	}
+	return j.Verdict
+}
+
+func outcome(v result.Verdict, name string) result.Outcome {
+	for _, c := range v.Checks {
+		if c.Name == name {
+			return c.Outcome
+		}
+	}
+	return ""
+}
+
+func TestJudgePass(t *testing.T) {
+	v := verdict(run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active"))
+	if v.Overall != result.Pass {
+		t.Fatalf("clean run judged %s: %+v", v.Overall, v.Checks)
+	}
+}
+
+func TestJudgeFailsOnLoss(t *testing.T) {
+	recs := steady(1000, msd, msd, 1)
+	failAt(recs, 10, 11, load.Reset)
+	v := verdict(run(recs, []result.Reload{goodReload(1, 1, 2)}, "active"))
+	if v.Overall != result.Fail || outcome(v, "no_failed_requests") != result.Fail {
+		t.Fatalf("one lost request not a failure: %+v", v)
+	}
+}
+
+func TestJudgeFailsWhenSystemdLosesTrack(t *testing.T) {
+	rl := goodReload(1, 1, 2)
+	rl.Settled.MainPID = 1 // systemd still believes in the old process
+	v := verdict(run(steady(1000, msd, msd, 1), []result.Reload{rl}, "active"))
+	if v.Overall != result.Fail || outcome(v, "systemd_tracks_server") != result.Fail {
+		t.Fatalf("lost tracking not a failure: %+v", v)
+	}
+	if !strings.Contains(reason(v, "systemd_tracks_server"), "PID 2 serves") {
+		t.Fatalf("reason does not name the serving PID: %+v", v.Checks)
+	}
+}
+
+func TestJudgeFailsWhenReloadDidNothing(t *testing.T) {
+	v := verdict(run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 1)}, "active"))
+	if outcome(v, "new_process_serves") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("reload without a new process not a failure: %+v", v)
+	}
+}
+
+func TestJudgeUnknownWhenLoadFellBehind(t *testing.T) {
+	v := verdict(run(steady(500, 2*msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active"))
+	if v.Overall != result.Unknown {
+		t.Fatalf("fallen-behind run judged %s, want unknown", v.Overall)
+	}
+}
+
+func TestJudgeUnknownWhenInterrupted(t *testing.T) {
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	r.Interrupted = true
+	if v := verdict(r); v.Overall != result.Unknown {
+		t.Fatalf("interrupted run judged %s, want unknown", v.Overall)
+	}
+}
+
+func TestJudgeUpgrade(t *testing.T) {
+	rl := goodReload(1, 1, 2)
+	rl.Settled.ServingVersion = "v1" // a new process, but the old build
+	r := run(steady(1000, msd, msd, 1), []result.Reload{rl}, "active")
+	r.Load.Upgrade = "v2"
+	if v := verdict(r); outcome(v, "new_version_serves") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("upgrade that still serves v1 not a failure: %+v", v)
+	}
+	r.Reloads[0].Settled.ServingVersion = "v2"
+	if v := verdict(r); outcome(v, "new_version_serves") != result.Pass || v.Overall != result.Pass {
+		t.Fatalf("good upgrade not a pass: %+v", v)
+	}
+}
+
+func TestJudgeBrokenUpgrade(t *testing.T) {
+	// The old process keeps serving: what a broken build should cause.
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 1)}, "active")
+	r.Load.Upgrade = "broken"
+	if v := verdict(r); outcome(v, "old_process_keeps_serving") != result.Pass || v.Overall != result.Pass {
+		t.Fatalf("old process serving on after a broken upgrade not a pass: %+v", v)
+	}
+	// Nothing serves any more: fail.
+	r.Reloads[0].Settled = result.Snapshot{ActiveState: "failed", ServingError: "connection refused"}
+	if v := verdict(r); outcome(v, "old_process_keeps_serving") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("broken upgrade that took the service down not a failure: %+v", v)
+	}
+}
+
+func TestJudgeStopThatTimesOut(t *testing.T) {
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	r.Final.StopTookMS = 90500
+	r.Final.AfterStop = result.Snapshot{ActiveState: "failed", SubState: "failed", Result: "timeout"}
+	if v := verdict(r); outcome(v, "unit_stops_cleanly") != result.Fail || v.Overall != result.Fail {
+		t.Fatalf("a stop that systemd had to time out is not a failure: %+v", v)
+	}
+	r.Final.AfterStop = result.Snapshot{ActiveState: "inactive", SubState: "dead", Result: "success"}
+	if v := verdict(r); outcome(v, "unit_stops_cleanly") != result.Pass {
+		t.Fatalf("clean stop not a pass: %+v", v)
+	}
+}
+
+func TestLeak(t *testing.T) {
+	first := result.Snapshot{ServingPID: 1, CgroupPIDs: []int{1}, ServingFDs: 8, MainRSSKB: 10000}
+	same := result.Snapshot{ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 9, MainRSSKB: 11000}
+	if o, why := Leak(first, same); o != result.Pass {
+		t.Fatalf("no leak judged %s: %s", o, why)
+	}
+	for name, last := range map[string]result.Snapshot{
+		"processes": {ServingPID: 9, CgroupPIDs: []int{9, 3, 4}, ServingFDs: 8, MainRSSKB: 10000},
+		"fds":       {ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 60, MainRSSKB: 10000},
+		"memory":    {ServingPID: 9, CgroupPIDs: []int{9}, ServingFDs: 8, MainRSSKB: 40000},
+	} {
+		if o, why := Leak(first, last); o != result.Fail {
+			t.Errorf("%s leak judged %s: %s", name, o, why)
+		}
+	}
+	if o, _ := Leak(first, result.Snapshot{}); o != result.Unknown {
+		t.Errorf("nothing serving at the end: %s, want unknown", o)
+	}
+}
+
+func reason(v result.Verdict, name string) string {
+	for _, c := range v.Checks {
+		if c.Name == name {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// The leak limits are bounds: at the bound passes, one past fails.
+func TestLeakBounds(t *testing.T) {
+	first := result.Snapshot{ServingPID: 1, CgroupPIDs: []int{1, 2}, ServingFDs: 8, MainRSSKB: 10000}
+	at := result.Snapshot{ServingPID: 9, CgroupPIDs: []int{9, 2}, ServingFDs: 8 + LeakMaxExtraFDs, MainRSSKB: 15000}
+	if o, why := Leak(first, at); o != result.Pass {
+		t.Fatalf("at the limits judged %s: %s", o, why)
+	}
+	for name, edit := range map[string]func(*result.Snapshot){
+		"one more fd":      func(s *result.Snapshot) { s.ServingFDs++ },
+		"one more kB":      func(s *result.Snapshot) { s.MainRSSKB++ },
+		"one more process": func(s *result.Snapshot) { s.CgroupPIDs = append(s.CgroupPIDs, 3) },
+	} {
+		last := at
+		last.CgroupPIDs = append([]int{}, at.CgroupPIDs...)
+		edit(&last)
+		if o, why := Leak(first, last); o != result.Fail {
+			t.Errorf("%s past the limit judged %s: %s", name, o, why)
+		}
+	}
+	if o, _ := Leak(result.Snapshot{}, at); o != result.Unknown {
+		t.Errorf("nothing serving at the start: %s, want unknown", o)
+	}
+}
+
+func TestSlowRequestsCut(t *testing.T) {
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	r.Summary.SlowTotal, r.Summary.SlowDone = 3, 3
+	if o := outcome(verdict(r), "slow_requests_completed"); o != result.Pass {
+		t.Fatalf("3 of 3 completed: %s", o)
+	}
+	r.Summary.SlowDone = 2
+	if o := outcome(verdict(r), "slow_requests_completed"); o != result.Fail {
+		t.Fatalf("2 of 3 completed: %s", o)
+	}
+}
+
+func TestUnitActiveAtEnd(t *testing.T) {
+	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	if o := outcome(verdict(r), "unit_active_at_end"); o != result.Pass {
+		t.Fatalf("active: %s", o)
+	}
+	r.Final.Snapshot.ActiveState = "reloading"
+	if o := outcome(verdict(r), "unit_active_at_end"); o != result.Fail {
+		t.Fatalf("reloading at the end: %s", o)
+	}
+}
+
+func TestStopNeedsAllThree(t *testing.T) {
+	base := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
+	base.Final.AfterStop = result.Snapshot{ActiveState: "inactive", SubState: "dead", Result: "success"}
+	for name, edit := range map[string]func(*result.Result){
+		"exit 1":        func(r *result.Result) { r.Final.StopExit = 1 },
+		"still active":  func(r *result.Result) { r.Final.AfterStop.ActiveState = "active" },
+		"result signal": func(r *result.Result) { r.Final.AfterStop.Result = "signal" },
+	} {
+		r := *base
+		edit(&r)
+		if o := outcome(verdict(&r), "unit_stops_cleanly"); o != result.Fail {
+			t.Errorf("%s: %s, want fail", name, o)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package host
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gracelab/gracelab/lab"
+)
+
+func TestBadSettingsAreOneClearLine(t *testing.T) {
+	cases := map[string][2]string{
+		"rate word":       {"GRACELAB_RATE", "fast"},
+		"rate zero":       {"GRACELAB_RATE", "0"},
+		"duration word":   {"GRACELAB_DURATION", "long"},
+		"duration tiny":   {"GRACELAB_DURATION", "10ms"},
+		"unknown profile": {"GRACELAB_PROFILES", "keepalive,http3"},
+	}
+	for name, kv := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(kv[0], kv[1])
+			_, err := OptionsFromEnv("/repo")
+			if err == nil || !strings.Contains(err.Error(), kv[0]) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%s=%s: %v", kv[0], kv[1], err)
+			}
+		})
+	}
+	t.Setenv("LAB_PROVIDER", "docker")
+	if _, err := lab.ConfigFromEnv("/repo"); err == nil || !strings.Contains(err.Error(), "nspawn, vagrant") {
+		t.Fatalf("bad provider: %v", err)
+	}
+	t.Setenv("LAB_PROVIDER", "")
+	t.Setenv("LAB_SUITE", "potato")
+	if _, err := lab.ConfigFromEnv("/repo"); err == nil || !strings.Contains(err.Error(), "bookworm, trixie, sid") {
+		t.Fatalf("bad suite: %v", err)
+	}
+}
+
+// The targets, as a user types them: a bad name is one line naming the
+// valid ones, and a non-zero exit, before any lab work.
+func TestTargetsRejectUnknownNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the magefile")
+	}
+	repo, _ := filepath.Abs("../..")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, starter, plain, tableflip, socket"},
+		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, mainpid, pidfile, pidfile-env, specifier"},
+		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
+	}
+	for _, c := range cases {
+		cmd := exec.Command("go", append([]string{"run", "mage.go"}, c.args...)...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GRACELAB_RESULTS="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("%v: exit 0", c.args)
+		}
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("%v: output lacks %q:\n%s", c.args, c.want, out)
+		}
+		if strings.Contains(string(out), "build:") {
+			t.Errorf("%v: did lab work before checking its arguments:\n%s", c.args, out)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/bench"
+	"github.com/gracelab/gracelab/internal/kind"
+	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/internal/writeup"
+	"github.com/gracelab/gracelab/lab"
+	"github.com/gracelab/gracelab/lab/catalog"
+)
+
+// The functions here are what the mage targets call, one each, so the
+// magefile stays a list of names and help lines.
+
+func setup() (lab.Config, lab.Provider, error) {
+	repo, err := os.Getwd()
+	if err != nil {
+		return lab.Config{}, nil, err
+	}
+	cfg, err := lab.ConfigFromEnv(repo)
+	if err != nil {
+		return cfg, nil, err
+	}
+	p, err := Provider(cfg)
+	return cfg, p, err
+}
+
+// interruptible makes SIGINT and SIGTERM cancel ctx, so a run stops its
+// load, cleans up and stores a partial result instead of dying.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// Up is lab:up.
+func Up(ctx context.Context) error {
+	cfg, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return LabUp(ctx, cfg, p, os.Stdout)
+}
+
+// Down is lab:down.
+func Down(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return p.Down(ctx, os.Stdout)
+}
+
+// Status is lab:status.
+func Status(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	up, line, err := p.Running(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(line)
+	if !up {
+		return nil
+	}
+	return p.Exec(ctx, nil, os.Stdout, os.Stderr, protocol.Runner, "status")
+}
+
+// Shell is lab:shell.
+func Shell(ctx context.Context) error {
+	_, p, err := setup()
+	if err != nil {
+		return err
+	}
+	return p.Shell(ctx)
+}
+
+// List is experiment:list.
+func List(w io.Writer) {
+	fmt.Fprintln(w, "servers and their unit variants (experiment:variant <server> <variant>):")
+	for _, s := range catalog.Servers() {
+		for _, v := range s.Variants {
+			var kinds []string
+			for _, k := range kind.All {
+				if k.Applies(v) {
+					kinds = append(kinds, k.Name)
+				}
+			}
+			fmt.Fprintf(w, "  %-9s %-14s systemctl %-7s %s [%s]\n", v.Server, v.Name, v.Action, v.Summary, strings.Join(kinds, ", "))
+		}
+	}
+	fmt.Fprintln(w, "experiments (experiment:kind <name> [server]):")
+	for _, k := range kind.All {
+		fmt.Fprintf(w, "  %-15s %s\n", k.Name, k.Says)
+	}
+	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (15s)\n", strings.Join(protocol.Profiles(), ", "))
+}
+
+// Reload is experiment:reload <server>: every variant of one server.
+func Reload(ctx context.Context, server string) error { return Kind(ctx, "reload", server) }
+
+// Variant is experiment:variant <server> <variant>.
+func Variant(ctx context.Context, server, variant string) error {
+	v, err := catalog.Find(server, variant)
+	if err != nil {
+		return err
+	}
+	k, err := kind.Find("reload")
+	if err != nil {
+		return err
+	}
+	return runBatch(ctx, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
+}
+
+// Upgrade is experiment:upgrade <server>: every kind that deploys a build.
+func Upgrade(ctx context.Context, server string) error {
+	vs, err := catalog.Of(server)
+	if err != nil {
+		return err
+	}
+	return runBatch(ctx, func(o Options) []Job {
+		var jobs []Job
+		for _, k := range kind.All {
+			if k.Deploy != "" {
+				jobs = append(jobs, Jobs(k, vs, o.Profiles)...)
+			}
+		}
+		return jobs
+	})
+}
+
+// Kind is experiment:kind <name> [server]: one kind on every variant it
+// applies to, of one server or (server "") of all.
+func Kind(ctx context.Context, name, server string) error {
+	k, err := kind.Find(name)
+	if err != nil {
+		return err
+	}
+	vs := catalog.Variants()
+	if server != "" {
+		if vs, err = catalog.Of(server); err != nil {
+			return err
+		}
+	}
+	if len(Jobs(k, vs, protocol.Profiles())) == 0 {
+		return fmt.Errorf("experiment %s applies to no variant of %s; see experiment:list", name, server)
+	}
+	return runBatch(ctx, func(o Options) []Job { return Jobs(k, vs, o.Profiles) })
+}
+
+// All is experiment:all: every kind on every variant it applies to.
+func All(ctx context.Context) error {
+	return runBatch(ctx, func(o Options) []Job { return AllJobs(o.Profiles) })
+}
+
+func runBatch(ctx context.Context, jobs func(Options) []Job) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	cfg, _, err := setup()
+	if err != nil {
+		return err
+	}
+	o, err := OptionsFromEnv(cfg.Repo)
+	if err != nil {
+		return err
+	}
+	suites := []string{cfg.Suite}
+	if cfg.Provider == "nspawn" {
+		if suites, err = lab.SuitesFromEnv(); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	var rs []*result.Result
+	var errs []error
+	for _, suite := range suites {
+		cfg.Suite = suite
+		p, err := Provider(cfg)
+		if err != nil {
+			return err
+		}
+		if len(suites) > 1 {
+			fmt.Fprintf(o.Out, "\n==== lab %s %s\n", cfg.Provider, suite)
+		}
+		if err := LabUp(ctx, cfg, p, o.Out); err != nil {
+			return err
+		}
+		got, err := RunJobs(ctx, cfg, p, jobs(o), o)
+		rs = append(rs, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
+	PrintTable(o.Out, rs)
+	if derr := Docs(); derr != nil {
+		errs = append(errs, fmt.Errorf("docs: %w", derr))
+	}
+	return errors.Join(errs...)
+}
+
+// PrintTable is the batch in one line per run, as the host judges it.
+func PrintTable(w io.Writer, rs []*result.Result) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-15s %-24s %-10s %7s %7s %9s %-18s %s\n", "experiment", "variant", "profile", "sent", "failed", "gap(ms)", "final", "verdict per question")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-15s %-24s %-10s %7d %7d %9.0f %-18s %s\n", r.Experiment, r.Server+"/"+r.Variant, r.Profile, r.Summary.Sent, r.Summary.Failed,
+			r.Summary.LongestGapMS, r.Final.Snapshot.ActiveState+"/"+r.Final.Snapshot.SubState, judgementLine(r))
+	}
+}
+
+// Docs is the docs target: docs/ from results/, nothing else.
+func Docs() error {
+	repo, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := writeup.Render(filepath.Join(repo, "results"), filepath.Join(repo, "docs")); err != nil {
+		return err
+	}
+	fmt.Println("docs: rendered docs/ from results/")
+	return nil
+}
+
+// Bench is the bench target: wrk against gracelab's engine, docs/bench.md.
+func Bench(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	repo, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return bench.Run(ctx, repo, os.Stdout)
+}

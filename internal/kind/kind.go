@@ -1,0 +1,150 @@
+// Package kind defines the kinds of experiment, each one value: its name,
+// the sentence the writeup prints, its schedule, its deploy and its checks.
+// No other code compares kind names; it asks the kind.
+package kind
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/lab/catalog"
+)
+
+// Kind is one experiment kind.
+type Kind struct {
+	Name string
+	// Says is what the writeup prints about the kind (Markdown).
+	Says string
+	// Readme is the experiment's folder under experiments/.
+	Readme string
+	// Deploy is the build put in place of the server's binary just before
+	// the first reload: "" (none), "v2" (a new release) or "broken" (a
+	// release that exits at start).
+	Deploy string
+	// Duration, when set, overrides the batch's load duration.
+	Duration time.Duration
+	// Schedule gives the reload offsets for a load of duration d.
+	Schedule func(d time.Duration) []time.Duration
+	// SlowPerReload is how many slow requests are in flight at each reload.
+	SlowPerReload int
+	// Profiles are the load profiles it runs with; nil means every one the
+	// batch asks for.
+	Profiles []string
+	// Applies says which catalog variants it runs.
+	Applies func(catalog.Variant) bool
+	// Checks are the names of the checks that judge its runs, in order.
+	Checks []string
+}
+
+// Checks every kind shares, in report order.
+var (
+	common = []string{"run_complete", "load_sustained", "no_failed_requests", "slow_requests_completed", "systemd_tracks_server"}
+	ending = []string{"unit_active_at_end", "unit_stops_cleanly", "nothing_left_behind"}
+)
+
+func checks(middle ...string) []string {
+	return append(append(append([]string{}, common...), middle...), ending...)
+}
+
+// threeReloads is 4/15, 8/15 and 12/15 of the load: for 15 s, 4 s, 8 s and
+// 12 s, each hand-over with time to finish before the next.
+func threeReloads(d time.Duration) []time.Duration {
+	return []time.Duration{d * 4 / 15, d * 8 / 15, d * 12 / 15}
+}
+
+// oneDeploy is a single reload a third of the way in, then time to watch.
+func oneDeploy(d time.Duration) []time.Duration { return []time.Duration{d / 3} }
+
+func all(catalog.Variant) bool              { return true }
+func upgradeVariant(v catalog.Variant) bool { return v.Upgrade }
+
+// All is every kind, in report order.
+var All = []Kind{
+	{
+		Name: "reload", Readme: "reload", Schedule: threeReloads, SlowPerReload: 3, Applies: all,
+		Says:   "the installed build, reloaded under load at the times in the table above; the same binary throughout.",
+		Checks: checks("new_process_serves"),
+	},
+	{
+		Name: "upgrade", Readme: "upgrade", Deploy: "v2", Schedule: oneDeploy, SlowPerReload: 3,
+		Profiles: []string{protocol.KeepAlive}, Applies: upgradeVariant,
+		Says: "a deploy: right before the single reload, a new build (version `v2`) replaces the binary on disk. " +
+			"It passes when `v2` serves afterwards and no request failed.",
+		Checks: checks("new_process_serves", "new_version_serves"),
+	},
+	{
+		Name: "upgrade-broken", Readme: "upgrade", Deploy: "broken", Schedule: oneDeploy, SlowPerReload: 3,
+		Profiles: []string{protocol.KeepAlive}, Applies: upgradeVariant,
+		Says: "a bad deploy: right before the single reload, the binary on disk is replaced by a build that exits " +
+			"at once with a config error. It passes when the old process keeps serving and no request failed.",
+		Checks: checks("old_process_keeps_serving"),
+	},
+	{
+		Name: "soak", Readme: "soak", Duration: 53 * time.Second, Schedule: everySecond, SlowPerReload: 1,
+		Profiles: []string{protocol.KeepAlive}, Applies: func(v catalog.Variant) bool { return v.Soak },
+		Says: "50 reloads in a row, one a second, under keep-alive load: it passes when no request failed, " +
+			"every reload handed over, and the unit ends with no more processes, descriptors or memory than a leak allows.",
+		Checks: checks("new_process_serves", "no_leak"),
+	},
+}
+
+// everySecond reloads once a second, leaving 3 s at the end to settle.
+func everySecond(d time.Duration) []time.Duration {
+	var out []time.Duration
+	for at := time.Second; at <= d-3*time.Second; at += time.Second {
+		out = append(out, at)
+	}
+	return out
+}
+
+// Names lists the kinds' names.
+func Names() []string {
+	var out []string
+	for _, k := range All {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+// Find returns the kind of that name, or an error listing the known ones.
+func Find(name string) (Kind, error) {
+	for _, k := range All {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	return Kind{}, fmt.Errorf("unknown experiment %q; experiments: %s", name, strings.Join(Names(), ", "))
+}
+
+// Variants are the catalog variants the kind runs.
+func (k Kind) Variants() []catalog.Variant {
+	var out []catalog.Variant
+	for _, v := range catalog.Variants() {
+		if k.Applies(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ProfilesFrom narrows the batch's profiles to the kind's.
+func (k Kind) ProfilesFrom(batch []string) []string {
+	if k.Profiles == nil {
+		return batch
+	}
+	return k.Profiles
+}
+
+// LoadDuration is the kind's duration, or the batch's.
+func (k Kind) LoadDuration(batch time.Duration) time.Duration {
+	if k.Duration > 0 {
+		return k.Duration
+	}
+	return batch
+}
+
+// Base is the plain reload, the first kind: titles and file names leave
+// its name out.
+func Base() Kind { return All[0] }

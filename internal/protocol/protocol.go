@@ -1,0 +1,51 @@
+// Package protocol is the contract between the host and the lab: paths,
+// the listen address, exit codes, profile names and response headers. Both
+// sides import it, so each value is written once.
+package protocol
+
+// Paths inside every lab machine.
+const (
+	// BinDir is where the host's build output appears, read-only.
+	BinDir = "/opt/gracelab/bin"
+	// Runner is the in-lab command the host drives.
+	Runner = BinDir + "/" + RunnerName
+	// RunnerName is the runner binary's name (its package folder's name).
+	RunnerName = "gracelab-runner"
+	// WorkBin is where each run copies the binaries its unit runs:
+	// writable, so an upgrade can replace a binary the way a deploy does.
+	WorkBin = "/var/lib/gracelab/bin"
+	// UnitDir is where unit files are installed.
+	UnitDir = "/etc/systemd/system"
+	// ConfDir holds the variants' EnvironmentFile= files.
+	ConfDir = "/etc/gracelab"
+	// PendingDir keeps results the host has not yet stored.
+	PendingDir = "/var/lib/gracelab/pending"
+)
+
+// Listen is where sample servers listen, inside the lab.
+const Listen = "127.0.0.1:18080"
+
+// User is the unprivileged user every sample server runs as.
+const User = "gracelab"
+
+// UnitPrefix starts the name of every unit gracelab installs.
+const UnitPrefix = "gracelab-"
+
+// ExitSkipped is the runner's exit code for a run that does not apply to
+// this lab (say, a unit that needs a newer systemd).
+const ExitSkipped = 3
+
+// Load profiles.
+const (
+	KeepAlive = "keepalive"
+	NewConn   = "new-conn"
+)
+
+// Profiles lists the load profiles in report order.
+func Profiles() []string { return []string{KeepAlive, NewConn} }
+
+// Response headers that name the process and build that served.
+const (
+	HeaderPID     = "X-Gracelab-Pid"
+	HeaderVersion = "X-Gracelab-Version"
+)
