@@ -64,7 +64,7 @@ func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 	n := 0
 	for _, v := range catalog.Variants() {
 		_, errU := os.Stat(v.UnitPath())
-		st := show(ctx, v.UnitName(), "LoadState", "ActiveState")
+		st := show(ctx, osEnv, v.UnitName(), "LoadState", "ActiveState")
 		if errU == nil || (st["LoadState"] != "" && st["LoadState"] != "not-found") {
 			Remove(ctx, v)
 			fmt.Fprintf(w, "cleaned: unit %s (was %s)\n", v.UnitName(), st["ActiveState"])
@@ -75,7 +75,7 @@ func Cleanup(ctx context.Context, w io.Writer, binDir string) int {
 	out, _, _ := command(ctx, 10*time.Second, "systemctl", "list-units", "--all", "--no-legend", "--plain", "gracelab-*")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if f := strings.Fields(line); len(f) > 0 {
-			stopAndReset(ctx, f[0])
+			stopAndReset(ctx, osEnv, f[0])
 			fmt.Fprintf(w, "cleaned: unit %s (was %s)\n", f[0], strings.Join(f[1:min(4, len(f))], " "))
 			n++
 		}
@@ -112,7 +112,7 @@ func VerifyAll(ctx context.Context, binDir string) ([]VerifyResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := install(ctx, files); err != nil {
+		if err := install(ctx, osEnv, files); err != nil {
 			return nil, err
 		}
 		text, code, err := command(ctx, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 	"github.com/gracelab/gracelab/internal/history"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
-	"github.com/gracelab/gracelab/internal/observe"
 	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/lab/catalog"
@@ -83,6 +81,10 @@ const slowLead = 300 * time.Millisecond
 // gives a partial result marked interrupted. The error is for runs that
 // produced no result at all.
 func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, error) {
+	return run(ctx, osEnv, spec, progress)
+}
+
+func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -92,21 +94,21 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	if err != nil {
 		return nil, err
 	}
-	env := Environment(spec.Provider, spec.Suite, filepath.Join(spec.BinDir, v.Server), filepath.Join(spec.BinDir, "start_server"))
-	if v.MinSystemd > 0 && systemdMajor(env.SystemdVersion) < v.MinSystemd {
-		return nil, &SkipError{fmt.Sprintf("%s needs systemd %d or newer; this lab has %s", v.ID(), v.MinSystemd, env.SystemdVersion)}
+	machine := e.environment(spec.Provider, spec.Suite, filepath.Join(spec.BinDir, v.Server), filepath.Join(spec.BinDir, "start_server"))
+	if v.MinSystemd > 0 && systemdMajor(machine.SystemdVersion) < v.MinSystemd {
+		return nil, &SkipError{fmt.Sprintf("%s needs systemd %d or newer; this lab has %s", v.ID(), v.MinSystemd, machine.SystemdVersion)}
 	}
-	sd, err := observe.Connect(ctx)
+	sd, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer sd.Close()
 	// A leftover of an earlier run would hold the port: remove it first.
-	Remove(context.WithoutCancel(ctx), v)
-	if err := portFree(spec.Listen); err != nil {
+	remove(context.WithoutCancel(ctx), e, v)
+	if err := e.portFree(spec.Listen); err != nil {
 		return nil, err
 	}
-	if err := stageBinaries(spec.BinDir); err != nil {
+	if err := e.stage(spec.BinDir); err != nil {
 		return nil, fmt.Errorf("stage binaries: %w", err)
 	}
 
@@ -114,7 +116,7 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 	r := &result.Result{
 		Schema: result.SchemaVersion, Experiment: spec.Kind.Name, Server: v.Server, Variant: v.Name, Profile: spec.Profile,
 		Started: started,
-		Env:     env,
+		Env:     machine,
 		Unit:    result.Unit{Name: unit, Summary: v.Summary, Control: v.Control, Files: files},
 		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == protocol.KeepAlive,
 			TimeoutMS: analysis.MS(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
@@ -131,65 +133,64 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*result.Result, er
 		r.WallMS = analysis.MS(r.Finished.Sub(r.Started))
 	}()
 
-	if err := install(bg, files); err != nil {
-		Remove(bg, v)
+	if err := install(bg, e, files); err != nil {
+		remove(bg, e, v)
 		return nil, err
 	}
-	r.Unit.Verify, r.Unit.VerifyExit, _ = command(bg, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())
-	r.Unit.Show = show(bg, unit, "Type", "PIDFile", "ExecStart", "ExecReload", "Restart", "User", "Group", "EnvironmentFiles", "RuntimeDirectory", "KillMode", "GuessMainPID")
+	r.Unit.Verify, r.Unit.VerifyExit, _ = e.command(bg, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())
+	r.Unit.Show = show(bg, e, unit, "Type", "PIDFile", "ExecStart", "ExecReload", "Restart", "User", "Group", "EnvironmentFiles", "RuntimeDirectory", "KillMode", "GuessMainPID")
 
 	fmt.Fprintf(progress, "%s: starting %s\n", v.ID(), unit)
-	if err := systemctl(ctx, "start", unit); err != nil {
+	if err := systemctl(ctx, e, "start", unit); err != nil {
 		r.Errors = append(r.Errors, err.Error())
-	} else if _, err := observe.WaitHealthy(ctx, spec.Listen, 15*time.Second); err != nil {
+	} else if err := e.waitHealthy(ctx, spec.Listen, 15*time.Second); err != nil {
 		r.Errors = append(r.Errors, "server did not become healthy: "+err.Error())
 	}
 	if len(r.Errors) == 0 {
-		runLoad(ctx, spec, sd, r, progress)
+		runLoad(ctx, e, spec, sd, r, progress)
 	}
 	r.Interrupted = ctx.Err() != nil
 
-	finish(bg, spec, sd, r)
+	finish(bg, e, spec, sd, r)
 	return r, nil
 }
 
-func install(ctx context.Context, files []result.File) error {
+func install(ctx context.Context, e env, files []result.File) error {
 	for _, f := range files {
-		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(f.Path, []byte(f.Text), 0o644); err != nil {
+		if err := e.writeFile(f.Path, []byte(f.Text)); err != nil {
 			return err
 		}
 	}
-	return systemctl(ctx, "daemon-reload")
+	return systemctl(ctx, e, "daemon-reload")
 }
 
 // Remove stops a variant's unit and deletes its files; safe to repeat.
-func Remove(ctx context.Context, v catalog.Variant) {
+func Remove(ctx context.Context, v catalog.Variant) { remove(ctx, osEnv, v) }
+
+func remove(ctx context.Context, e env, v catalog.Variant) {
 	names := []string{v.UnitName()}
 	if v.Socket {
 		names = append(names, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
 	}
 	for _, n := range names {
-		stopAndReset(ctx, n)
+		stopAndReset(ctx, e, n)
 	}
 	removed := false
 	for _, p := range []string{v.UnitPath(), v.EnvPath(), v.SocketPath()} {
-		if os.Remove(p) == nil {
+		if e.removeFile(p) == nil {
 			removed = true
 		}
 	}
 	if removed {
-		command(ctx, 30*time.Second, "systemctl", "daemon-reload")
+		e.command(ctx, 30*time.Second, "systemctl", "daemon-reload")
 	}
 }
 
 // stopAndReset stops a unit and clears a failed state, so systemd no
 // longer lists it once its file is gone.
-func stopAndReset(ctx context.Context, name string) {
-	command(ctx, 60*time.Second, "systemctl", "stop", name)
-	command(ctx, 10*time.Second, "systemctl", "reset-failed", name)
+func stopAndReset(ctx context.Context, e env, name string) {
+	e.command(ctx, 60*time.Second, "systemctl", "stop", name)
+	e.command(ctx, 10*time.Second, "systemctl", "reset-failed", name)
 }
 
 func portFree(addr string) error {
@@ -202,12 +203,12 @@ func portFree(addr string) error {
 
 // runLoad drives the load, the reloads and the slow requests, and fills in
 // the timeline, reloads and summary.
-func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Result, progress io.Writer) {
+func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, progress io.Writer) {
 	v := spec.Variant
 	unit := v.UnitName()
-	lr := load.Start(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
+	lr := e.startLoad(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
 		KeepAlive: spec.Profile == protocol.KeepAlive, Timeout: spec.Timeout})
-	began := lr.Began
+	began := lr.Began()
 	since := func() time.Duration { return time.Since(began) }
 
 	var wg sync.WaitGroup
@@ -223,7 +224,7 @@ func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resu
 			before := sd.Snapshot(ctx, unit, spec.Listen, since())
 			for range spec.SlowPerReload {
 				wg.Go(func() {
-					s := slowRequest(ctx, spec, i+1, since)
+					s := e.slow(ctx, spec, i+1, since)
 					slowMu.Lock()
 					r.Slow = append(r.Slow, s)
 					slowMu.Unlock()
@@ -234,12 +235,12 @@ func runLoad(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resu
 			}
 			if i == 0 && spec.Kind.Deploy != "" {
 				// The deploy: the new build replaces the binary on disk.
-				if err := replaceFile(filepath.Join(spec.BinDir, spec.Kind.Deploy, v.Server), filepath.Join(protocol.WorkBin, v.Server)); err != nil {
+				if err := e.replaceFile(filepath.Join(spec.BinDir, spec.Kind.Deploy, v.Server), filepath.Join(protocol.WorkBin, v.Server)); err != nil {
 					r.Errors = append(r.Errors, "upgrade: "+err.Error())
 					return
 				}
 			}
-			rl := reload(ctx, spec, i+1, since)
+			rl := reload(ctx, e, spec, i+1, since)
 			rl.Before = before
 			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
 			// Settle before the next reload's slow requests start.
@@ -332,11 +333,11 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-func reload(ctx context.Context, spec Spec, n int, since func() time.Duration) result.Reload {
+func reload(ctx context.Context, e env, spec Spec, n int, since func() time.Duration) result.Reload {
 	args := []string{spec.Variant.Action, spec.Variant.UnitName()}
 	rl := result.Reload{N: n, Command: "systemctl " + strings.Join(args, " "), StartMS: analysis.MS(since())}
 	t0 := time.Now()
-	out, code, err := command(ctx, 90*time.Second, "systemctl", args...)
+	out, code, err := e.command(ctx, 90*time.Second, "systemctl", args...)
 	rl.TookMS = analysis.MS(time.Since(t0))
 	rl.Exit, rl.Output = code, strings.TrimSpace(out)
 	if err != nil {
@@ -402,7 +403,7 @@ func sortSlow(s []result.SlowRequest) {
 
 // finish records the final state, the journal, stops and removes the unit
 // and checks nothing of ours is left running.
-func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Result) {
+func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result) {
 	v := spec.Variant
 	unit := v.UnitName()
 	r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
@@ -414,29 +415,26 @@ func finish(ctx context.Context, spec Spec, sd *observe.Systemd, r *result.Resul
 		stopWait = 3 * time.Second
 	}
 	t0 := time.Now()
-	_, r.Final.StopExit, _ = command(ctx, stopWait, "systemctl", "stop", unit)
+	_, r.Final.StopExit, _ = e.command(ctx, stopWait, "systemctl", "stop", unit)
 	if r.Final.StopExit != 0 && r.Interrupted {
-		command(ctx, 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", unit)
-		_, r.Final.StopExit, _ = command(ctx, 10*time.Second, "systemctl", "stop", unit)
+		e.command(ctx, 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", unit)
+		_, r.Final.StopExit, _ = e.command(ctx, 10*time.Second, "systemctl", "stop", unit)
 	}
 	r.Final.StopTookMS = analysis.MS(time.Since(t0))
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	// After the stop, so the journal shows how the unit ended too.
-	command(ctx, 10*time.Second, "journalctl", "--sync")
-	out, _, _ := command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
+	e.command(ctx, 10*time.Second, "journalctl", "--sync")
+	out, _, _ := e.command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
 		"--since", r.Started.UTC().Format("2006-01-02 15:04:05.000000")+" UTC")
 	r.Journal = journalLines(out, 400)
-	r.Final.ProcessesLeft = OurProcesses(spec.BinDir)
+	r.Final.ProcessesLeft = e.processes(spec.BinDir)
 	for _, p := range r.Final.ProcessesLeft {
 		// Recorded above as a finding; killed so the next run starts clean.
-		if proc, err := os.FindProcess(p.PID); err == nil {
-			proc.Kill()
-		}
+		e.kill(p.PID)
 	}
-	Remove(ctx, v)
-	lsOut := show(ctx, unit, "LoadState")
-	_, err := os.Stat(v.UnitPath())
-	r.Final.UnitRemoved = errors.Is(err, os.ErrNotExist) && lsOut["LoadState"] == "not-found"
+	remove(ctx, e, v)
+	lsOut := show(ctx, e, unit, "LoadState")
+	r.Final.UnitRemoved = !e.exists(v.UnitPath()) && lsOut["LoadState"] == "not-found"
 }
 
 func journalLines(out string, max int) []string {

@@ -40,8 +40,8 @@ func command(ctx context.Context, timeout time.Duration, name string, args ...st
 }
 
 // systemctl runs systemctl and fails on a non-zero exit, with its output.
-func systemctl(ctx context.Context, args ...string) error {
-	out, code, err := command(ctx, 60*time.Second, "systemctl", args...)
+func systemctl(ctx context.Context, e env, args ...string) error {
+	out, code, err := e.command(ctx, 60*time.Second, "systemctl", args...)
 	if err != nil {
 		return err
 	}
@@ -52,8 +52,8 @@ func systemctl(ctx context.Context, args ...string) error {
 }
 
 // show returns `systemctl show` properties as systemd formats them for users.
-func show(ctx context.Context, unit string, props ...string) map[string]string {
-	out, _, _ := command(ctx, 10*time.Second, "systemctl", "show", unit, "-p", strings.Join(props, ","))
+func show(ctx context.Context, e env, unit string, props ...string) map[string]string {
+	out, _, _ := e.command(ctx, 10*time.Second, "systemctl", "show", unit, "-p", strings.Join(props, ","))
 	m := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
