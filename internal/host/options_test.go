@@ -49,7 +49,7 @@ func TestTargetsRejectUnknownNames(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, starter, plain, tableflip, socket"},
+		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, plain, socket, starter, tableflip"},
 		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, mainpid, pidfile, pidfile-env, specifier"},
 		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
 	}

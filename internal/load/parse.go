@@ -207,21 +207,21 @@ func (p *parser) header(line []byte) error {
 	}
 	name, val := line[:i], bytes.TrimSpace(line[i+1:])
 	switch {
-	case bytes.EqualFold(name, []byte(sample.HeaderPID)):
+	case headerIs(name, sample.HeaderPID):
 		if n, ok := atoi(val); ok && n <= 1<<31-1 {
 			p.pid = int32(n)
 		}
-	case bytes.EqualFold(name, []byte(sample.HeaderVersion)):
+	case headerIs(name, sample.HeaderVersion):
 		p.ver = append(p.ver[:0], val...)
-	case bytes.EqualFold(name, []byte("Content-Length")):
+	case headerIs(name, "Content-Length"):
 		n, ok := atoi(val)
 		if !ok {
 			return errMalformed
 		}
 		p.left = n
-	case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+	case headerIs(name, "Transfer-Encoding"):
 		p.chunked = bytes.EqualFold(val, []byte("chunked"))
-	case bytes.EqualFold(name, []byte("Connection")):
+	case headerIs(name, "Connection"):
 		if bytes.EqualFold(val, []byte("close")) {
 			p.keep = false
 		} else if bytes.EqualFold(val, []byte("keep-alive")) {
@@ -229,6 +229,11 @@ func (p *parser) header(line []byte) error {
 		}
 	}
 	return nil
+}
+
+// headerIs compares lengths first: most header names then cost no call.
+func headerIs(name []byte, h string) bool {
+	return len(name) == len(h) && bytes.EqualFold(name, []byte(h))
 }
 
 // eof is the server closing the connection: the end of a body without a

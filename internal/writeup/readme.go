@@ -474,7 +474,7 @@ func readmeVariants(p *page, m *model) {
 	}
 	p.table([]string{"Server", "Variant", "What it is", "Unit-file settings", "Runs"}, rows)
 	if nr := m.notRun(); len(nr) > 0 {
-		p.para("Variants in `lab/units` with no result here:")
+		p.para("Variants in the catalog (`lab/catalog`) with no result here:")
 		for _, v := range nr {
 			line := fmt.Sprintf("- %s %s (%s)", v.server, code(v.variant), v.summary)
 			if v.why != "" {
