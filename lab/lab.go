@@ -5,6 +5,8 @@ package lab
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -32,11 +34,36 @@ type Provider interface {
 	Sync(ctx context.Context) error
 }
 
-// Config chooses the provider and the distribution.
+// Config chooses the provider and the distribution, and names the lab.
 type Config struct {
 	Provider string // nspawn (default) or vagrant
 	Suite    string // Debian suite for nspawn: bookworm (default), trixie, sid
 	Repo     string // repository root on the host
+	// Instance tells apart labs of one checkout that must not share a
+	// machine: "lab" for the targets, a per-process name for tests.
+	Instance string
+	// Slot numbers the labs of a parallel batch, from 0.
+	Slot int
+}
+
+// Machine is the lab's machine name: its suite, its checkout, its
+// instance and slot, so two checkouts, or a test run and an experiment,
+// never share (or block) a lab.
+func (c Config) Machine() string {
+	inst := c.Instance
+	if inst == "" {
+		inst = "lab"
+	}
+	return fmt.Sprintf("%s%s-%s-%s%d", MachinePrefix, c.Suite, CheckoutID(c.Repo), inst, c.Slot)
+}
+
+// MachinePrefix starts every lab machine's name.
+const MachinePrefix = "gl-"
+
+// CheckoutID is a short stable name for a checkout: a hash of its path.
+func CheckoutID(repo string) string {
+	h := sha256.Sum256([]byte(filepath.Clean(repo)))
+	return hex.EncodeToString(h[:3])
 }
 
 // Suites the nspawn provider knows how to build.
@@ -47,7 +74,13 @@ var Providers = []string{"nspawn", "vagrant"}
 
 // ConfigFromEnv reads LAB_PROVIDER and LAB_SUITE.
 func ConfigFromEnv(repo string) (Config, error) {
-	c := Config{Provider: os.Getenv("LAB_PROVIDER"), Suite: os.Getenv("LAB_SUITE"), Repo: repo}
+	c := Config{Provider: os.Getenv("LAB_PROVIDER"), Suite: os.Getenv("LAB_SUITE"), Repo: repo, Instance: os.Getenv("GRACELAB_INSTANCE")}
+	if c.Instance == "" {
+		c.Instance = "lab"
+	}
+	if !validInstance(c.Instance) {
+		return c, fmt.Errorf("GRACELAB_INSTANCE=%q: use lower-case letters and digits, starting with a letter", c.Instance)
+	}
 	if c.Provider == "" {
 		c.Provider = "nspawn"
 	}
@@ -87,3 +120,15 @@ func SuitesFromEnv() ([]string, error) {
 
 // HostBinDir is where the host puts the build output that the lab sees.
 func (c Config) HostBinDir() string { return filepath.Join(c.Repo, ".lab", "bin") }
+
+func validInstance(s string) bool {
+	if s == "" || len(s) > 16 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -4,10 +4,15 @@ package build
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/protocol"
@@ -41,16 +46,70 @@ func flavours() []flavour {
 	}
 }
 
-// All builds every binary into dir (and dir/v2, dir/broken). It builds
-// into a temporary directory and renames each file into place, so a binary
-// that a lab process runs is replaced, never rewritten under it.
-func All(ctx context.Context, repo, dir string) error {
+// All builds every binary into dir (and dir/v2, dir/broken), unless the
+// inputs are those of the last build and every binary is there; it says
+// whether it built. It builds into a temporary directory and renames each
+// file into place, so a binary that a lab process runs is replaced, never
+// rewritten under it.
+func All(ctx context.Context, repo, dir string) (bool, error) {
+	stamp := filepath.Join(dir, ".inputs")
+	key, err := inputs(repo)
+	if err != nil {
+		return false, err
+	}
+	if old, err := os.ReadFile(stamp); err == nil && string(old) == key && complete(dir) {
+		return false, nil
+	}
+	os.Remove(stamp)
 	for _, f := range flavours() {
 		if err := buildInto(ctx, repo, filepath.Join(dir, f.sub), f); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, os.WriteFile(stamp, []byte(key), 0o644)
+}
+
+// complete says every binary of every flavour is in dir.
+func complete(dir string) bool {
+	for _, f := range flavours() {
+		for _, p := range f.pkgs {
+			if _, err := os.Stat(filepath.Join(dir, f.sub, path.Base(p))); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// inputs is a hash of what the binaries are made from: the toolchain and
+// every file of the module but tests, results and the writeup.
+func inputs(repo string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", runtime.Version())
+	err := filepath.WalkDir(repo, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != repo && (strings.HasPrefix(name, ".") || name == "testdata" || p == filepath.Join(repo, "results") || p == filepath.Join(repo, "docs")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, "_test.go") || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repo, p)
+		fmt.Fprintf(h, "%s %d\n", rel, len(data))
+		h.Write(data)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 func buildInto(ctx context.Context, repo, dir string, f flavour) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/catalog"
+	"github.com/gracelab/gracelab/lab/nspawn"
 )
 
 // The end-to-end tests bring up the real lab (nspawn, systemd as PID 1)
@@ -25,19 +27,34 @@ import (
 // run, so there a missing root is a failure, not a skip.
 
 // TestMain keeps every result the tests make (also recovered ones) out of
-// the repository's results/.
+// the repository's results/, and runs every lab on an instance of this
+// test process alone (GRACELAB_INSTANCE, inherited by the targets it
+// starts): it never touches a lab it did not start, and stops its own.
 func TestMain(m *testing.M) {
+	tmp := ""
 	if os.Getenv("GRACELAB_RESULTS") == "" {
 		dir, err := os.MkdirTemp("", "gracelab-test-results-")
 		if err != nil {
 			panic(err)
 		}
 		os.Setenv("GRACELAB_RESULTS", dir)
-		code := m.Run()
-		os.RemoveAll(dir)
-		os.Exit(code)
+		tmp = dir
 	}
-	os.Exit(m.Run())
+	if os.Getenv("GRACELAB_INSTANCE") == "" {
+		os.Setenv("GRACELAB_INSTANCE", fmt.Sprintf("t%d", os.Getpid()))
+	}
+	code := m.Run()
+	if labProv != nil {
+		repo, _ := filepath.Abs("../..")
+		if err := nspawn.DownAll(context.Background(), repo, os.Getenv("GRACELAB_INSTANCE"), os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the test's labs:", err)
+			code = 1
+		}
+	}
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+	os.Exit(code)
 }
 
 var (

@@ -46,13 +46,42 @@ type Options struct {
 	Duration   time.Duration
 	ResultsDir string
 	Out        io.Writer
+	// Repeats is how often each cell runs (0: the target's default);
+	// Parallel how many labs run at once.
+	Repeats  int
+	Parallel int
+	// Batch and Repeat are recorded in each result.
+	Batch  string
+	Repeat int
 }
+
+// DefaultParallel is how many labs run at once unless GRACELAB_PARALLEL
+// says otherwise; chosen from measurements on a 2-core machine (see the
+// README).
+const DefaultParallel = 4
+
+// DefaultDuration is the load window of a run: three reloads 2 s apart,
+// each with 1 s slow requests in flight, and time to settle.
+const DefaultDuration = 7 * time.Second
 
 // OptionsFromEnv reads GRACELAB_PROFILES, GRACELAB_RATE and
 // GRACELAB_DURATION; bad values are errors, not silently defaults.
 func OptionsFromEnv(repo string) (Options, error) {
-	o := Options{Profiles: protocol.Profiles(), Rate: 1000, Duration: 15 * time.Second,
-		ResultsDir: ResultsDir(repo), Out: os.Stdout}
+	o := Options{Profiles: protocol.Profiles(), Rate: 1000, Duration: DefaultDuration,
+		ResultsDir: ResultsDir(repo), Out: os.Stdout, Parallel: DefaultParallel}
+	for _, n := range []struct {
+		env      string
+		into     *int
+		min, max int
+	}{{"GRACELAB_REPEATS", &o.Repeats, 1, 1000}, {"GRACELAB_PARALLEL", &o.Parallel, 1, 32}} {
+		if v := os.Getenv(n.env); v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil || x < n.min || x > n.max {
+				return o, fmt.Errorf("%s=%q: want a number from %d to %d", n.env, v, n.min, n.max)
+			}
+			*n.into = x
+		}
+	}
 	if v := os.Getenv("GRACELAB_PROFILES"); v != "" {
 		o.Profiles = strings.Split(v, ",")
 		for _, p := range o.Profiles {
@@ -81,11 +110,30 @@ func OptionsFromEnv(repo string) (Options, error) {
 // LabUp builds the binaries, brings the lab up (or reuses it), provisions
 // it and says what it is and how long each step took.
 func LabUp(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) error {
-	t0 := time.Now()
-	if err := build.All(ctx, cfg.Repo, cfg.HostBinDir()); err != nil {
+	if err := Build(ctx, cfg, log); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "build: binaries in %s in %.1fs\n", cfg.HostBinDir(), time.Since(t0).Seconds())
+	return BootLab(ctx, cfg, p, log)
+}
+
+// Build builds the binaries the lab runs, unless their inputs did not change.
+func Build(ctx context.Context, cfg lab.Config, log io.Writer) error {
+	t0 := time.Now()
+	built, err := build.All(ctx, cfg.Repo, cfg.HostBinDir())
+	if err != nil {
+		return err
+	}
+	what := "unchanged, not rebuilt"
+	if built {
+		what = "built"
+	}
+	fmt.Fprintf(log, "build: binaries in %s %s in %.1fs\n", cfg.HostBinDir(), what, time.Since(t0).Seconds())
+	return nil
+}
+
+// BootLab brings one lab up (or reuses it), provisions it, cleans what an
+// earlier run left and collects its results.
+func BootLab(ctx context.Context, cfg lab.Config, p lab.Provider, log io.Writer) error {
 	t1 := time.Now()
 	if err := p.Up(ctx, log); err != nil {
 		return err
@@ -187,40 +235,13 @@ func AllJobs(profiles []string) []Job {
 // type its systemd does not know).
 var ErrSkipped = errors.New("skipped")
 
-// RunJobs runs the jobs and stores each result. It stops at the first
-// interrupt; a failed or skipped run does not stop the others.
-func RunJobs(ctx context.Context, cfg lab.Config, p lab.Provider, jobs []Job, o Options) ([]*result.Result, error) {
-	var out []*result.Result
-	var errs []error
-	for i, j := range jobs {
-		fmt.Fprintf(o.Out, "\n== run %d/%d: %s, %d req/s for %s\n", i+1, len(jobs), j, o.Rate, j.Kind.LoadDuration(o.Duration))
-		r, path, err := RunOne(ctx, cfg, p, j, o)
-		if r != nil {
-			out = append(out, r)
-			PrintSummary(o.Out, r)
-			fmt.Fprintf(o.Out, "result: %s\n", path)
-		}
-		if errors.Is(err, ErrSkipped) {
-			fmt.Fprintf(o.Out, "%v\n", err)
-			continue
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", j, err))
-			fmt.Fprintf(o.Out, "error: %v\n", err)
-		}
-		if ctx.Err() != nil {
-			return out, errors.Join(append(errs, errors.New("interrupted"))...)
-		}
-	}
-	return out, errors.Join(errs...)
-}
-
 // RunOne has the runner do one run in the lab and stores its result, also
 // a partial one after an interrupt.
 func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Options) (*result.Result, string, error) {
 	v := j.Variant
 	args := []string{protocol.Runner, "run", "-experiment", j.Kind.Name, "-server", v.Server, "-variant", v.Name, "-profile", j.Profile,
-		"-rate", strconv.Itoa(o.Rate), "-duration", j.Kind.LoadDuration(o.Duration).String(), "-provider", p.Name(), "-suite", suiteOf(cfg)}
+		"-rate", strconv.Itoa(o.Rate), "-duration", j.Kind.LoadDuration(o.Duration).String(), "-provider", p.Name(), "-suite", suiteOf(cfg),
+		"-batch", o.Batch, "-repeat", strconv.Itoa(o.Repeat)}
 	var stdout bytes.Buffer
 	var last lastLine
 	runErr := p.Exec(ctx, nil, &stdout, io.MultiWriter(o.Out, &last), args...)

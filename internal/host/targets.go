@@ -54,11 +54,11 @@ func Up(ctx context.Context) error {
 
 // Down is lab:down.
 func Down(ctx context.Context) error {
-	_, p, err := setup()
+	cfg, p, err := setup()
 	if err != nil {
 		return err
 	}
-	return p.Down(ctx, os.Stdout)
+	return downAll(ctx, cfg, p, os.Stdout)
 }
 
 // Status is lab:status.
@@ -121,7 +121,7 @@ func Variant(ctx context.Context, server, variant string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
+	return runBatch(ctx, 1, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
 }
 
 // Upgrade is experiment:upgrade <server>: every kind that deploys a build.
@@ -130,7 +130,7 @@ func Upgrade(ctx context.Context, server string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, func(o Options) []Job {
+	return runBatch(ctx, 1, func(o Options) []Job {
 		var jobs []Job
 		for _, k := range kind.All {
 			if k.Deploy != "" {
@@ -157,15 +157,18 @@ func Kind(ctx context.Context, name, server string) error {
 	if len(Jobs(k, vs, protocol.Profiles())) == 0 {
 		return fmt.Errorf("experiment %s applies to no variant of %s; see experiment:list", name, server)
 	}
-	return runBatch(ctx, func(o Options) []Job { return Jobs(k, vs, o.Profiles) })
+	return runBatch(ctx, 1, func(o Options) []Job { return Jobs(k, vs, o.Profiles) })
 }
 
 // All is experiment:all: every kind on every variant it applies to.
 func All(ctx context.Context) error {
-	return runBatch(ctx, func(o Options) []Job { return AllJobs(o.Profiles) })
+	return runBatch(ctx, 5, func(o Options) []Job { return AllJobs(o.Profiles) })
 }
 
-func runBatch(ctx context.Context, jobs func(Options) []Job) error {
+// runBatch runs the jobs on every suite (LAB_SUITE), each repeated
+// GRACELAB_REPEATS times (default: repeats), on GRACELAB_PARALLEL labs at
+// once, then renders docs/.
+func runBatch(ctx context.Context, repeats int, jobs func(Options) []Job) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	cfg, _, err := setup()
@@ -176,42 +179,25 @@ func runBatch(ctx context.Context, jobs func(Options) []Job) error {
 	if err != nil {
 		return err
 	}
+	if o.Repeats == 0 {
+		o.Repeats = repeats
+	}
 	suites := []string{cfg.Suite}
 	if cfg.Provider == "nspawn" {
 		if suites, err = lab.SuitesFromEnv(); err != nil {
 			return err
 		}
 	}
-	t0 := time.Now()
-	var rs []*result.Result
-	var errs []error
-	for _, suite := range suites {
-		cfg.Suite = suite
-		p, err := Provider(cfg)
-		if err != nil {
-			return err
-		}
-		if len(suites) > 1 {
-			fmt.Fprintf(o.Out, "\n==== lab %s %s\n", cfg.Provider, suite)
-		}
-		if err := LabUp(ctx, cfg, p, o.Out); err != nil {
-			return err
-		}
-		got, err := RunJobs(ctx, cfg, p, jobs(o), o)
-		rs = append(rs, got...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			break
-		}
+	o.Batch = BatchID(time.Now())
+	rs, err := RunBatch(ctx, cfg, Tasks(jobs(o), suites, o.Repeats), o)
+	fmt.Fprintf(o.Out, "results in %s\n", o.ResultsDir)
+	if len(rs) <= 40 {
+		PrintTable(o.Out, rs)
 	}
-	fmt.Fprintf(o.Out, "\n%d runs in %.0fs; results in %s\n", len(rs), time.Since(t0).Seconds(), o.ResultsDir)
-	PrintTable(o.Out, rs)
 	if derr := Docs(); derr != nil {
-		errs = append(errs, fmt.Errorf("docs: %w", derr))
+		err = errors.Join(err, fmt.Errorf("docs: %w", derr))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // PrintTable is the batch in one line per run, as the host judges it.

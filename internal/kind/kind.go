@@ -48,10 +48,11 @@ func checks(middle ...string) []string {
 	return append(append(append([]string{}, common...), middle...), ending...)
 }
 
-// threeReloads is 4/15, 8/15 and 12/15 of the load: for 15 s, 4 s, 8 s and
-// 12 s, each hand-over with time to finish before the next.
+// threeReloads is 3/14, 7/14 and 11/14 of the load: for the default 7 s,
+// at 1.5 s, 3.5 s and 5.5 s, so each hand-over (its 1 s slow requests
+// drained, start_server's 1 s --interval passed) ends before the next.
 func threeReloads(d time.Duration) []time.Duration {
-	return []time.Duration{d * 4 / 15, d * 8 / 15, d * 12 / 15}
+	return []time.Duration{d * 3 / 14, d * 7 / 14, d * 11 / 14}
 }
 
 // oneDeploy is a single reload a third of the way in, then time to watch.

@@ -15,16 +15,20 @@ var readable = []int{1, SchemaVersion}
 
 // Result is everything needed to re-read one run without the lab.
 type Result struct {
-	Schema      int       `json:"schema"`
-	ID          string    `json:"id"`
-	Experiment  string    `json:"experiment"`
-	Server      string    `json:"server"`
-	Variant     string    `json:"variant"`
-	Profile     string    `json:"profile"`
-	Started     time.Time `json:"started"`
-	Finished    time.Time `json:"finished"`
-	WallMS      float64   `json:"wall_ms"`
-	Interrupted bool      `json:"interrupted,omitempty"`
+	Schema     int       `json:"schema"`
+	ID         string    `json:"id"`
+	Experiment string    `json:"experiment"`
+	Server     string    `json:"server"`
+	Variant    string    `json:"variant"`
+	Profile    string    `json:"profile"`
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
+	WallMS     float64   `json:"wall_ms"`
+	// Batch names the batch of runs this one belongs to, and Repeat is
+	// its repeat of the cell (from 1): a cell is answered as k of N.
+	Batch       string `json:"batch,omitempty"`
+	Repeat      int    `json:"repeat,omitempty"`
+	Interrupted bool   `json:"interrupted,omitempty"`
 	// Errors are problems of the run itself (not of the server under test),
 	// such as a unit that never became healthy.
 	Errors []string `json:"errors,omitempty"`

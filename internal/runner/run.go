@@ -41,16 +41,18 @@ type Spec struct {
 	BinDir        string
 	Provider      string
 	Suite         string
+	Batch         string
+	Repeat        int
 }
 
-// DefaultSpec is a run of kind k: about 1000 req/s for 15 s (or the
+// DefaultSpec is a run of kind k: about 1000 req/s for 7 s (or the
 // kind's own duration), reloads on the kind's schedule.
 func DefaultSpec(k kind.Kind, v catalog.Variant) Spec {
-	d := k.LoadDuration(15 * time.Second)
+	d := k.LoadDuration(7 * time.Second)
 	return Spec{
 		Kind: k, Variant: v, Profile: protocol.KeepAlive,
 		Rate: 1000, Duration: d, Timeout: 5 * time.Second,
-		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: 2 * time.Second,
+		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: time.Second,
 		Listen: protocol.Listen, BinDir: protocol.BinDir,
 	}
 }
@@ -122,7 +124,11 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 			TimeoutMS: analysis.MS(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}
 	r.Load.Upgrade = spec.Kind.Deploy
+	r.Batch, r.Repeat = spec.Batch, spec.Repeat
 	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Kind.Name, v.Server, v.Name, spec.Profile, r.Env.Suite)
+	if spec.Repeat > 0 {
+		r.ID += fmt.Sprintf("-r%d", spec.Repeat)
+	}
 	for _, at := range spec.ReloadAt {
 		r.Load.ReloadAtMS = append(r.Load.ReloadAtMS, analysis.MS(at))
 	}

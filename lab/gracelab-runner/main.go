@@ -98,13 +98,15 @@ func run(ctx context.Context, args []string) error {
 	experiment := fs.String("experiment", "reload", "experiment kind: "+strings.Join(kind.Names(), ", "))
 	profile := fs.String("profile", protocol.KeepAlive, strings.Join(protocol.Profiles(), " or "))
 	rate := fs.Int("rate", 1000, "requests per second")
-	duration := fs.Duration("duration", 0, "load duration (default: the kind's, else 15s)")
+	duration := fs.Duration("duration", 0, "load duration (default: the kind's, else 7s)")
 	reloadAt := fs.String("reload-at", "", "comma-separated offsets of the reloads (default: the kind's schedule)")
 	slow := fs.Int("slow", -1, "slow requests started before each reload (default: the kind's)")
-	slowDuration := fs.Duration("slow-duration", 2*time.Second, "how long each slow request takes")
+	slowDuration := fs.Duration("slow-duration", time.Second, "how long each slow request takes")
 	listen := fs.String("listen", protocol.Listen, "address the server listens on")
 	provider := fs.String("provider", "", "lab provider, recorded in the result")
 	suite := fs.String("suite", "", "distribution suite, recorded in the result")
+	batch := fs.String("batch", "", "batch the run belongs to, recorded in the result")
+	repeat := fs.Int("repeat", 0, "repeat of the cell in its batch, from 1")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,6 +120,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	d := runner.DefaultSpec(k, v)
 	d.Profile, d.Rate, d.Slow, d.Listen, d.Provider, d.Suite = *profile, *rate, *slowDuration, *listen, *provider, *suite
+	d.Batch, d.Repeat = *batch, *repeat
 	if *duration > 0 {
 		d.Duration = *duration
 		d.ReloadAt = k.Schedule(d.Duration)

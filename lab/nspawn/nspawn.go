@@ -1,5 +1,5 @@
 // Package nspawn is the default lab: a Debian root filesystem booted with
-// systemd-nspawn, systemd as its PID 1, sharing the host's network.
+// systemd-nspawn, systemd as its PID 1, in a network namespace of its own.
 package nspawn
 
 import (
@@ -40,15 +40,40 @@ type State struct {
 type Provider struct {
 	cfg    lab.Config
 	recipe Recipe
+	name   string
 }
 
 // New returns the nspawn provider for cfg's suite.
-func New(cfg lab.Config) *Provider { return &Provider{cfg: cfg, recipe: NewRecipe(cfg.Suite)} }
+func New(cfg lab.Config) *Provider {
+	return &Provider{cfg: cfg, recipe: NewRecipe(cfg.Suite), name: cfg.Machine()}
+}
+
+// DownAll stops every running lab of a checkout whose instance starts with
+// instance ("" for all of them), and cleans what stale ones left. It
+// touches no other checkout's labs.
+func DownAll(ctx context.Context, repo, instance string, log io.Writer) error {
+	pattern := fmt.Sprintf("%s*-%s-%s*.json", lab.MachinePrefix, lab.CheckoutID(repo), instance)
+	states, err := filepath.Glob(filepath.Join(StateDir, pattern))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, st := range states {
+		p := &Provider{cfg: lab.Config{Repo: repo}, name: strings.TrimSuffix(filepath.Base(st), ".json")}
+		if err := p.Down(ctx, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(states) == 0 {
+		fmt.Fprintf(log, "lab: no lab of this checkout is running\n")
+	}
+	return errors.Join(errs...)
+}
 
 // Name implements lab.Provider.
 func (p *Provider) Name() string { return "nspawn" }
 
-func (p *Provider) machine() string   { return "gracelab-" + p.cfg.Suite }
+func (p *Provider) machine() string   { return p.name }
 func (p *Provider) statePath() string { return filepath.Join(StateDir, p.machine()+".json") }
 
 // NeedRoot explains, in one line, why the lab needs root.
@@ -166,9 +191,11 @@ func (p *Provider) Up(ctx context.Context, log io.Writer) error {
 
 // Args are systemd-nspawn's arguments. --volatile=overlay keeps the cached
 // root filesystem pristine: every boot starts from it, writes go to tmpfs.
+// --private-network gives each lab its own network namespace with only a
+// loopback: labs share no port, and no traffic leaves the lab.
 func Args(machine, root, binDir string) []string {
 	return []string{"-D", root, "--boot", "--register=no", "--keep-unit", "--console=passive",
-		"--machine=" + machine, "--volatile=overlay", "--bind-ro=" + binDir + ":" + protocol.BinDir}
+		"--machine=" + machine, "--volatile=overlay", "--private-network", "--bind-ro=" + binDir + ":" + protocol.BinDir}
 }
 
 func (p *Provider) boot(ctx context.Context, root string) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/gracelab/gracelab/lab"
 )
 
 func TestNeedRootSaysWhyAndWhatToDo(t *testing.T) {
@@ -53,9 +55,33 @@ func TestRecipeKeyFollowsTheRecipe(t *testing.T) {
 
 func TestArgsKeepTheCachePristine(t *testing.T) {
 	args := strings.Join(Args("gracelab-bookworm", "/cache/root", "/repo/.lab/bin"), " ")
-	for _, want := range []string{"--volatile=overlay", "--boot", "--bind-ro=/repo/.lab/bin:/opt/gracelab/bin", "--machine=gracelab-bookworm"} {
+	for _, want := range []string{"--volatile=overlay", "--boot", "--bind-ro=/repo/.lab/bin:/opt/gracelab/bin", "--machine=gracelab-bookworm", "--private-network"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("nspawn args lack %s: %s", want, args)
 		}
+	}
+}
+
+func TestMachineNamesNeverCollide(t *testing.T) {
+	base := lab.Config{Suite: "bookworm", Repo: "/work/a"}
+	seen := map[string]string{}
+	for name, c := range map[string]lab.Config{
+		"base":           base,
+		"other checkout": {Suite: "bookworm", Repo: "/work/b"},
+		"other suite":    {Suite: "trixie", Repo: "/work/a"},
+		"test instance":  {Suite: "bookworm", Repo: "/work/a", Instance: "t123"},
+		"slot 1":         {Suite: "bookworm", Repo: "/work/a", Slot: 1},
+	} {
+		m := c.Machine()
+		if other, ok := seen[m]; ok {
+			t.Errorf("%s and %s share machine %s", name, other, m)
+		}
+		seen[m] = name
+		if len(m) > 64 || strings.ContainsAny(m, "/_. ") {
+			t.Errorf("%s: %q is not a valid machine name", name, m)
+		}
+	}
+	if base.Machine() != (lab.Config{Suite: "bookworm", Repo: "/work/a/"}).Machine() {
+		t.Error("the same checkout named two ways gets two machines")
 	}
 }
