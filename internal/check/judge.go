@@ -27,7 +27,7 @@ func Judge(r *result.Result) (Judgement, error) {
 	if err != nil {
 		return Judgement{}, fmt.Errorf("%s: %w", r.ID, err)
 	}
-	j := Judgement{ID: r.ID, Questions: map[Question]result.Outcome{}}
+	j := Judgement{ID: r.ID}
 	for _, name := range k.Checks {
 		c, ok := Find(name)
 		if !ok {
@@ -40,16 +40,7 @@ func Judge(r *result.Result) (Judgement, error) {
 		j.Verdict.Checks = append(j.Verdict.Checks, result.Check{Name: c.Name, Outcome: o, Reason: why})
 	}
 	j.Verdict.Overall = Fold(j.Verdict.Checks)
-	run := j.of(Run)
-	invalid := len(run) > 0 && Fold(run) == result.Unknown
-	for _, q := range Questions {
-		if cs := j.of(q); len(cs) > 0 {
-			j.Questions[q] = Fold(cs)
-			if invalid {
-				j.Questions[q] = result.Unknown
-			}
-		}
-	}
+	j.Questions = ByQuestion(j.Verdict)
 	return j, nil
 }
 
@@ -101,4 +92,21 @@ func JudgeAll(stored []*result.Result) ([]*result.Result, error) {
 		out[i] = &c
 	}
 	return out, nil
+}
+
+// ByQuestion folds a verdict's checks per question, as Judge does.
+func ByQuestion(v result.Verdict) map[Question]result.Outcome {
+	j := Judgement{Verdict: v}
+	out := map[Question]result.Outcome{}
+	run := j.of(Run)
+	invalid := len(run) > 0 && Fold(run) == result.Unknown
+	for _, q := range Questions {
+		if cs := j.of(q); len(cs) > 0 {
+			out[q] = Fold(cs)
+			if invalid {
+				out[q] = result.Unknown
+			}
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/internal/writeup"
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/nspawn"
 )
@@ -52,6 +53,10 @@ func weight(j Job) time.Duration {
 	}
 	return w
 }
+
+// FullBatch ends the name of an experiment:all batch; the writeup renders
+// the newest one.
+const FullBatch = writeup.FullBatch
 
 // BatchID names a batch by its start time.
 func BatchID(t time.Time) string { return t.UTC().Format("20060102T150405Z") }

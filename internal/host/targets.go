@@ -121,7 +121,7 @@ func Variant(ctx context.Context, server, variant string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, 1, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
+	return runBatch(ctx, "variant-"+server+"-"+variant, 1, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
 }
 
 // Upgrade is experiment:upgrade <server>: every kind that deploys a build.
@@ -130,7 +130,7 @@ func Upgrade(ctx context.Context, server string) error {
 	if err != nil {
 		return err
 	}
-	return runBatch(ctx, 1, func(o Options) []Job {
+	return runBatch(ctx, "upgrade-"+server, 1, func(o Options) []Job {
 		var jobs []Job
 		for _, k := range kind.All {
 			if k.Deploy != "" {
@@ -157,18 +157,18 @@ func Kind(ctx context.Context, name, server string) error {
 	if len(Jobs(k, vs, protocol.Profiles())) == 0 {
 		return fmt.Errorf("experiment %s applies to no variant of %s; see experiment:list", name, server)
 	}
-	return runBatch(ctx, 1, func(o Options) []Job { return Jobs(k, vs, o.Profiles) })
+	return runBatch(ctx, strings.Trim("kind-"+name+"-"+server, "-"), 1, func(o Options) []Job { return Jobs(k, vs, o.Profiles) })
 }
 
 // All is experiment:all: every kind on every variant it applies to.
 func All(ctx context.Context) error {
-	return runBatch(ctx, 5, func(o Options) []Job { return AllJobs(o.Profiles) })
+	return runBatch(ctx, FullBatch, 5, func(o Options) []Job { return AllJobs(o.Profiles) })
 }
 
 // runBatch runs the jobs on every suite (LAB_SUITE), each repeated
 // GRACELAB_REPEATS times (default: repeats), on GRACELAB_PARALLEL labs at
 // once, then renders docs/.
-func runBatch(ctx context.Context, repeats int, jobs func(Options) []Job) error {
+func runBatch(ctx context.Context, name string, repeats int, jobs func(Options) []Job) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	cfg, _, err := setup()
@@ -188,7 +188,7 @@ func runBatch(ctx context.Context, repeats int, jobs func(Options) []Job) error 
 			return err
 		}
 	}
-	o.Batch = BatchID(time.Now())
+	o.Batch = BatchID(time.Now()) + "-" + name
 	rs, err := RunBatch(ctx, cfg, Tasks(jobs(o), suites, o.Repeats), o)
 	fmt.Fprintf(o.Out, "results in %s\n", o.ResultsDir)
 	if len(rs) <= 40 {

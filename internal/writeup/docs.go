@@ -41,7 +41,7 @@ func Render(resultsDir, outDir string) error {
 
 // build renders the docs in memory: relative path -> content.
 func build(stored []*result.Result) (map[string][]byte, error) {
-	rs, err := check.JudgeAll(stored)
+	rs, err := check.JudgeAll(newestFullBatch(stored))
 	if err != nil {
 		return nil, err
 	}
@@ -148,4 +148,29 @@ func removeStale(outDir string, files map[string][]byte) error {
 		}
 	}
 	return nil
+}
+
+// FullBatch ends the batch name of experiment:all.
+const FullBatch = "all"
+
+// newestFullBatch keeps the runs of the newest experiment:all batch when
+// there is one (older batches and single runs stay in results/ and in git
+// history), else every run.
+func newestFullBatch(rs []*result.Result) []*result.Result {
+	newest := ""
+	for _, r := range rs {
+		if strings.HasSuffix(r.Batch, "-"+FullBatch) && r.Batch > newest {
+			newest = r.Batch
+		}
+	}
+	if newest == "" {
+		return rs
+	}
+	var out []*result.Result
+	for _, r := range rs {
+		if r.Batch == newest {
+			out = append(out, r)
+		}
+	}
+	return out
 }

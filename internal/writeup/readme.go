@@ -52,6 +52,7 @@ func readme(m *model) []byte {
 	readmeLab(&p, m)
 	readmeMethod(&p, m)
 	readmeVariants(&p, m)
+	readmeRates(&p, m)
 	p.heading(2, "Findings")
 	readmeControl(&p, m, 3)
 	for _, x := range m.experiments() {
@@ -101,6 +102,7 @@ type variantRuns struct {
 	server, variant string
 	control         bool
 	reload          []*result.Result // experiment reload
+	allReload       []*result.Result // every repeat of it, in every environment and profile
 	upgrade         []*result.Result // experiments upgrade and upgrade-broken
 	other           []*result.Result // any other experiment
 	older           int
@@ -125,6 +127,7 @@ func (m *model) byVariant() []*variantRuns {
 					switch {
 					case isBase(c.key.Experiment):
 						vr.reload = append(vr.reload, r)
+						vr.allReload = append(vr.allReload, c.runs[e]...)
 					case isUpgrade(c.key.Experiment):
 						vr.upgrade = append(vr.upgrade, r)
 					default:
@@ -177,30 +180,49 @@ func whyText(r *result.Result) string {
 func readmeShort(p *page, m *model, vs []*variantRuns) {
 	p.heading(2, "The answer in short")
 	readmeControlLine(p, m)
-	var pass, fail []string
-	n := 0
+	// Each question apart: losing requests is the seed's question; systemd
+	// losing the server or an unclean stop are findings of their own.
+	var kept, lost, other []string
 	for _, v := range vs {
-		if v.control || len(v.reload) == 0 {
+		if v.control || len(v.allReload) == 0 {
 			continue
 		}
-		n++
-		if allPass(v.reload) {
-			pass = append(pass, v.name())
-		} else {
-			fail = append(fail, v.name())
+		req := rateOf(v.allReload, check.Requests)
+		switch {
+		case req.n == 0:
+			other = append(other, fmt.Sprintf("%s (undecided in all %d runs)", v.name(), req.unknown))
+		case req.k == 0:
+			kept = append(kept, fmt.Sprintf("%s (0 of %d runs)", v.name(), req.n))
+		default:
+			lost = append(lost, fmt.Sprintf("%s (%d of %d runs; lost %s)", v.name(), req.k, req.n, req.lostText()))
 		}
 	}
-	if n > 0 {
-		envs := "environment and profile"
-		if len(m.envs) > 1 {
-			envs = "environment and profile it ran in"
+	if len(kept)+len(lost)+len(other) > 0 {
+		p.para("**Were requests lost during `systemctl reload`?** Over every repeat, environment and load profile:")
+		p.f("- Never lost a request: %s\n", orNoneList(kept))
+		p.f("- Lost requests: %s\n", orNoneList(lost))
+		if len(other) > 0 {
+			p.f("- Could not tell: %s\n", strings.Join(other, ", "))
 		}
-		if len(pass) == 0 {
-			p.para("**Reload under load:** none of the %d variants (the control aside) passed in every %s.", n, envs)
-		} else {
-			p.para("**Reload under load:** %d of %d variants (the control aside) passed in every %s: %s. "+
-				"Did not pass in every run: %s.",
-				len(pass), n, envs, strings.Join(pass, ", "), orNoneList(fail))
+		p.f("\n")
+		var apart []string
+		for _, v := range vs {
+			if v.control || len(v.allReload) == 0 {
+				continue
+			}
+			var parts []string
+			for _, q := range check.Questions[1:] {
+				if r := rateOf(v.allReload, q); r.k > 0 {
+					parts = append(parts, fmt.Sprintf("%s: %d of %d", strings.ToLower(questionHeaders[q]), r.k, r.n))
+				}
+			}
+			if len(parts) > 0 {
+				apart = append(apart, fmt.Sprintf("- %s: %s", v.name(), strings.Join(parts, "; ")))
+			}
+		}
+		if len(apart) > 0 {
+			p.para("Apart from requests, and never counted as lost requests:")
+			p.f("%s\n\n", strings.Join(apart, "\n"))
 		}
 	}
 	var up []string
@@ -592,44 +614,8 @@ func readmeFindings(p *page, m *model, cells []*cell, t findingsTable) {
 		return
 	}
 
-	p.para("These results come from %d environments. One verdict column per environment, with the number of failed requests:", len(envs))
-	header := append([]string{}, t.lead...)
-	for _, e := range envs {
-		header = append(header, e.label())
-	}
-	var rows [][]string
-	var disagree []string
-	for _, c := range cells {
-		row := t.row(c)
-		seen := map[result.Outcome][]string{}
-		for _, e := range envs {
-			r := c.newest(e)
-			if r == nil {
-				row = append(row, "no run")
-				continue
-			}
-			o := outcome(r.Verdict)
-			seen[o] = append(seen[o], e.label())
-			row = append(row, fmt.Sprintf("%s (%d failed)", outcomeText(o), r.Summary.Failed))
-		}
-		rows = append(rows, row)
-		if len(seen) > 1 {
-			var parts []string
-			for _, o := range []result.Outcome{result.Pass, result.Fail, result.Unknown} {
-				if len(seen[o]) > 0 {
-					parts = append(parts, fmt.Sprintf("%s on %s", outcomeText(o), strings.Join(seen[o], " and ")))
-				}
-			}
-			disagree = append(disagree, fmt.Sprintf("- %s: %s", strings.Join(t.row(c), ", "), strings.Join(parts, "; ")))
-		}
-	}
-	p.table(header, rows)
-	p.para("**Where the environments disagree:**")
-	if len(disagree) == 0 {
-		p.para("Nowhere: every row that ran in more than one environment has the same verdict in each.")
-	} else {
-		p.f("%s\n\n", strings.Join(disagree, "\n"))
-	}
+	p.para("These results come from %d environments; the newest run of each row in each is below. "+
+		"Rates over all repeats, and where the environments disagree, are in [Rates over the repeats](#rates-over-the-repeats).", len(envs))
 	p.para("**Details per environment.**")
 	for _, e := range envs {
 		full(e)
