@@ -128,3 +128,40 @@ func TestFellBehindBounds(t *testing.T) {
 		}
 	}
 }
+
+// Mutants LG1, LG3 of .ci/mutants.txt survived without this test.
+func TestLongestGapTiesGoToTheFirst(t *testing.T) {
+	recs := steady(100, 10*msd, 1*msd, 7)
+	fail(recs, 20, 30, load.Refused) // 191 -> 301 ms: 110 ms
+	fail(recs, 60, 70, load.Refused) // 591 -> 701 ms: 110 ms
+	if gap, start := LongestGap(recs, time.Second); gap != 110*msd || start != 191*msd {
+		t.Errorf("two equal gaps: %v at %v, want 110ms at 191ms (the first)", gap, start)
+	}
+	recs = steady(80, 10*msd, 1*msd, 7)
+	fail(recs, 20, 30, load.Refused) // 191 -> 301 ms: 110 ms; tail 791 -> 901 ms: 110 ms
+	if gap, start := LongestGap(recs, 901*msd); gap != 110*msd || start != 191*msd {
+		t.Errorf("tail equal to a gap: %v at %v, want 110ms at 191ms (the first)", gap, start)
+	}
+}
+
+// Mutants PC1 of .ci/mutants.txt survived without this test.
+func TestPercentileNearestRank(t *testing.T) {
+	sorted := []time.Duration{1 * msd, 2 * msd, 3 * msd, 4 * msd}
+	for p, want := range map[float64]time.Duration{0.25: 1 * msd, 0.5: 2 * msd, 0.75: 3 * msd, 1: 4 * msd} {
+		if got := Percentile(sorted, p); got != want {
+			t.Errorf("Percentile(1..4 ms, %v) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// Mutants BN1 of .ci/mutants.txt survived without this test.
+func TestBinsIgnoreRecordsAtTheEnd(t *testing.T) {
+	recs := steady(11, 100*msd, msd, 1) // the last one is scheduled at 1 s, outside [0, 1s)
+	n := 0
+	for _, b := range Bins(recs, 100*msd, time.Second) {
+		n += b.Sent
+	}
+	if n != 10 {
+		t.Errorf("bins hold %d records, want 10", n)
+	}
+}

@@ -26,10 +26,17 @@ import (
 // once the load is running.
 func target(t *testing.T, results string, args ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
 	t.Helper()
+	return targetEnv(t, results, nil, "requests", args...)
+}
+
+// targetEnv is target with more settings (later ones win), returning once
+// a line containing ready appeared.
+func targetEnv(t *testing.T, results string, env []string, ready string, args ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
 	repo, _ := filepath.Abs("../..")
 	cmd := exec.Command("go", append([]string{"run", "mage.go"}, args...)...)
 	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "GRACELAB_RESULTS="+results, "GRACELAB_DURATION=30s", "GRACELAB_PROFILES=keepalive", "GRACELAB_RATE=300")
+	cmd.Env = append(append(os.Environ(), "GRACELAB_RESULTS="+results, "GRACELAB_DURATION=30s", "GRACELAB_PROFILES=keepalive", "GRACELAB_RATE=300"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -45,7 +52,7 @@ func target(t *testing.T, results string, args ...string) (*exec.Cmd, *bytes.Buf
 		for sc.Scan() {
 			line := sc.Text()
 			out.WriteString(line + "\n")
-			if !once && strings.Contains(line, "requests") && strings.Contains(line, "failed") {
+			if !once && strings.Contains(line, ready) && (ready != "requests" || strings.Contains(line, "failed")) {
 				once = true
 				close(loading)
 			}
@@ -192,21 +199,105 @@ func TestE2EKilledHostResultRecovered(t *testing.T) {
 	labClean(t, p)
 }
 
-// A port already taken is one clear error, before anything is installed.
+// The lab has its own network: a listener on the host's 18080 does not
+// touch a run; one inside the lab is one clear error, before anything is
+// installed.
 func TestE2EPortInUse(t *testing.T) {
 	cfg, p := needLab(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:18080") // the lab shares the host's network
+	ln, err := net.Listen("tcp", protocol.Listen)
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
 	defer ln.Close()
 	v, _ := catalog.Find("plain", "restart")
 	o := Options{Rate: 100, Duration: 3 * time.Second, ResultsDir: t.TempDir(), Out: t.Output()}
-	_, _, err = RunOne(context.Background(), cfg, p, Job{Kind: kind.Base(), Variant: v, Profile: protocol.KeepAlive}, o)
-	if err == nil || !strings.Contains(err.Error(), "port 127.0.0.1:18080 is in use") {
-		t.Fatalf("a run on a taken port: %v", err)
+	job := Job{Kind: kind.Base(), Variant: v, Profile: protocol.KeepAlive}
+	if r, _, err := RunOne(context.Background(), cfg, p, job, o); err != nil || r.Summary.OK == 0 {
+		t.Fatalf("a run beside a host listener on %s: %v", protocol.Listen, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	inLab := make(chan error, 1)
+	go func() {
+		inLab <- p.Exec(ctx, nil, io.Discard, io.Discard, protocol.BinDir+"/plain", "-listen", protocol.Listen)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	_, _, err = RunOne(context.Background(), cfg, p, job, o)
+	cancel()
+	<-inLab
+	if err == nil || !strings.Contains(err.Error(), "port "+protocol.Listen+" is in use") {
+		t.Fatalf("a run on a port taken inside the lab: %v", err)
 	}
 	labClean(t, p)
+}
+
+// Ctrl-C during a parallel batch: each run in flight stores a partial
+// result marked interrupted, and every lab the batch booted stops.
+func TestE2EInterruptedParallelBatch(t *testing.T) {
+	cfg, p := needLab(t)
+	dir := t.TempDir()
+	env := []string{"GRACELAB_PARALLEL=2", "GRACELAB_PROFILES=keepalive,new-conn"}
+	cmd, out, done := targetEnv(t, dir, env, "requests", "experiment:variant", "grace", "pidfile")
+	time.Sleep(4 * time.Second) // the second lab boots and loads too
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("exit 0 after SIGINT:\n%s", out.String())
+		}
+	case <-time.After(90 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("still running 90 s after SIGINT:\n%s", out.String())
+	}
+	var rs []*result.Result
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if rs, _ = result.ReadDir(dir); len(rs) == 2 {
+			break
+		}
+	}
+	if len(rs) != 2 {
+		t.Fatalf("%d results, want one per run in flight:\n%s", len(rs), out.String())
+	}
+	for _, r := range rs {
+		if !r.Interrupted || r.Summary.Sent == 0 || r.Summary.Sent >= 300*30 || !r.Final.UnitRemoved {
+			t.Errorf("%s: interrupted %v, sent %d, unit removed %v", r.ID, r.Interrupted, r.Summary.Sent, r.Final.UnitRemoved)
+		}
+	}
+	second := cfg
+	second.Slot = 1
+	p2, err := Provider(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up, line, _ := p2.Running(context.Background()); up {
+		t.Errorf("the batch's second lab still runs: %s", line)
+	}
+	labClean(t, p)
+}
+
+// Ctrl-C while debootstrap builds a root filesystem: nothing under the
+// cache entry's name is left for a later boot to use.
+func TestE2EInterruptedRootfsBuildIsNeverUsed(t *testing.T) {
+	needLab(t)
+	cache := t.TempDir()
+	env := []string{"GRACELAB_CACHE=" + cache, "GRACELAB_INSTANCE=" + os.Getenv("GRACELAB_INSTANCE") + "d"}
+	cmd, out, done := targetEnv(t, t.TempDir(), env, "rootfs: building", "lab:up")
+	time.Sleep(3 * time.Second)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("lab:up exit 0 after SIGINT:\n%s", out.String())
+		}
+	case <-time.After(60 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("lab:up still running 60 s after SIGINT:\n%s", out.String())
+	}
+	entries, _ := os.ReadDir(cache)
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasSuffix(e.Name(), ".partial") {
+			t.Errorf("cache entry %s left by an interrupted build", e.Name())
+		}
+	}
 }
 
 // labUp runs lab:up as a user does and returns what it printed.

@@ -45,6 +45,8 @@ func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Up is lab:up.
 func Up(ctx context.Context) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
 	cfg, p, err := setup()
 	if err != nil {
 		return err

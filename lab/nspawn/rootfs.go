@@ -70,12 +70,26 @@ func (r Recipe) Dir() string { return filepath.Join(CacheDir, r.Key()) }
 // says which and how long it took.
 func Ensure(ctx context.Context, r Recipe, log io.Writer) (string, error) {
 	dir := r.Dir()
-	if _, err := os.Stat(filepath.Join(dir, "usr/lib/systemd/systemd")); err == nil {
+	if built(dir) {
 		fmt.Fprintf(log, "rootfs: cached %s\n", dir)
 		return dir, nil
 	}
 	if err := os.MkdirAll(CacheDir, 0o755); err != nil {
 		return "", err
+	}
+	// One build per cache entry at a time, across processes: another lab
+	// (or checkout) may be building the same suite right now.
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	if built(dir) {
+		fmt.Fprintf(log, "rootfs: cached %s (built by another lab meanwhile)\n", dir)
+		return dir, nil
 	}
 	if err := checkDisk(CacheDir, minFreeBytes); err != nil {
 		return "", err
@@ -101,10 +115,17 @@ func Ensure(ctx context.Context, r Recipe, log io.Writer) (string, error) {
 		os.RemoveAll(tmp)
 		return "", fmt.Errorf("debootstrap %s failed (%v); its log is %s", r.Suite, err, logf.Name())
 	}
+	// Only a finished build gets the entry's name: an interrupted one is
+	// left as .partial, which no boot uses and the next build removes.
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
 	}
 	return dir, nil
+}
+
+func built(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "usr/lib/systemd/systemd"))
+	return err == nil
 }
 
 // removeStale deletes cached root filesystems of the same suite made by an
@@ -112,7 +133,7 @@ func Ensure(ctx context.Context, r Recipe, log io.Writer) (string, error) {
 func removeStale(r Recipe, log io.Writer) {
 	old, _ := filepath.Glob(filepath.Join(CacheDir, r.Suite+"-*"))
 	for _, o := range old {
-		if filepath.Base(o) != r.Key() && !strings.HasSuffix(o, ".log") {
+		if filepath.Base(o) != r.Key() && !strings.HasSuffix(o, ".log") && !strings.HasSuffix(o, ".lock") {
 			fmt.Fprintf(log, "rootfs: removing %s (older recipe)\n", o)
 			os.RemoveAll(o)
 		}
