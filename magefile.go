@@ -68,5 +68,8 @@ type Results mg.Namespace
 // Judge judges every stored result with today's checks: one line per run, each question's verdict.
 func (Results) Judge() error { return host.Judge(os.Stdout) }
 
+// Compare compares two batches (names in results/, or folders) cell by cell as k of N: results:compare A B.
+func (Results) Compare(a, b string) error { return host.Compare(os.Stdout, a, b) }
+
 // Bench measures wrk and gracelab's load engine against the plain server and writes docs/bench.md.
 func Bench(ctx context.Context) error { return host.Bench(ctx) }

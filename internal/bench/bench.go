@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gracelab/gracelab/internal/priority"
 	"io"
 	"os"
 	"path/filepath"
@@ -120,7 +121,10 @@ func Measure(ctx context.Context, repo string, out io.Writer, o Options) (*Repor
 	rep.Machine = machine(ctx, wrk)
 	fmt.Fprintf(out, "bench: %s, %d cores, Linux %s, %s, %s\n", rep.Machine.CPU, rep.Machine.Cores, rep.Machine.Kernel, rep.Machine.Go, rep.Machine.Wrk)
 
-	restore, prio := raisePriority()
+	// The benchmark, the server and wrk (which inherit it) alike: other
+	// work on the machine then disturbs all three less, and equally.
+	restore, prio := priority.Raise(-10)
+	prio += " (the benchmark, the server and wrk alike)"
 	defer restore()
 	rep.Machine.Priority = prio
 	fmt.Fprintf(out, "bench: running at %s\n", prio)

@@ -106,6 +106,8 @@ type LoadProfile struct {
 	// Upgrade is the build swapped in before the first reload (upgrade
 	// experiments): v2, or broken (exits at start).
 	Upgrade string `json:"upgrade,omitempty"`
+	// ClientPriority says how the load client was scheduled ("nice -10").
+	ClientPriority string `json:"client_priority,omitempty"`
 }
 
 // Snapshot is what systemd reported and who served, at one moment.

@@ -43,6 +43,8 @@ type Spec struct {
 	Suite         string
 	Batch         string
 	Repeat        int
+	// ClientPriority is how the runner, and so the load, was scheduled.
+	ClientPriority string
 }
 
 // DefaultSpec is a run of kind k: about 1000 req/s for 7 s (or the
@@ -123,7 +125,7 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == protocol.KeepAlive,
 			TimeoutMS: analysis.MS(spec.Timeout), Path: "/", Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}
-	r.Load.Upgrade = spec.Kind.Deploy
+	r.Load.Upgrade, r.Load.ClientPriority = spec.Kind.Deploy, spec.ClientPriority
 	r.Batch, r.Repeat = spec.Batch, spec.Repeat
 	r.ID = fmt.Sprintf("%s-%s-%s-%s-%s-%s", started.Format("20060102T150405Z"), spec.Kind.Name, v.Server, v.Name, spec.Profile, r.Env.Suite)
 	if spec.Repeat > 0 {

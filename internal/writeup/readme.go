@@ -8,6 +8,7 @@ import (
 	"github.com/gracelab/gracelab/internal/check"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/rate"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
@@ -187,14 +188,14 @@ func readmeShort(p *page, m *model, vs []*variantRuns) {
 		if v.control || len(v.allReload) == 0 {
 			continue
 		}
-		req := rateOf(v.allReload, check.Requests)
+		req := rate.Of(v.allReload, check.Requests)
 		switch {
-		case req.n == 0:
-			other = append(other, fmt.Sprintf("%s (undecided in all %d runs)", v.name(), req.unknown))
-		case req.k == 0:
-			kept = append(kept, fmt.Sprintf("%s (0 of %d runs)", v.name(), req.n))
+		case req.N == 0:
+			other = append(other, fmt.Sprintf("%s (undecided in all %d runs)", v.name(), req.Unknown))
+		case req.K == 0:
+			kept = append(kept, fmt.Sprintf("%s (0 of %d runs)", v.name(), req.N))
 		default:
-			lost = append(lost, fmt.Sprintf("%s (%d of %d runs; lost %s)", v.name(), req.k, req.n, req.lostText()))
+			lost = append(lost, fmt.Sprintf("%s (%d of %d runs; lost %s)", v.name(), req.K, req.N, req.LostText()))
 		}
 	}
 	if len(kept)+len(lost)+len(other) > 0 {
@@ -212,8 +213,8 @@ func readmeShort(p *page, m *model, vs []*variantRuns) {
 			}
 			var parts []string
 			for _, q := range check.Questions[1:] {
-				if r := rateOf(v.allReload, q); r.k > 0 {
-					parts = append(parts, fmt.Sprintf("%s: %d of %d", strings.ToLower(questionHeaders[q]), r.k, r.n))
+				if r := rate.Of(v.allReload, q); r.K > 0 {
+					parts = append(parts, fmt.Sprintf("%s: %d of %d", strings.ToLower(questionHeaders[q]), r.K, r.N))
 				}
 			}
 			if len(parts) > 0 {

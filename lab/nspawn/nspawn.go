@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,7 +213,16 @@ func (p *Provider) boot(ctx context.Context, root string) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command("systemd-nspawn", Args(p.machine(), root, bin)...)
+	// nspawn runs the container in the cgroup it is started in: without a
+	// cgroup of its own, every lab would share one tree, and a unit of one
+	// lab would share its cgroup with the same unit of another (seen: a
+	// stop that could not kill "control group ...: Input/output error",
+	// over a PID from another lab). The shell moves itself, then execs.
+	cgs := cgroupDirs(p.machine())
+	cmd := exec.Command("/bin/sh", append([]string{"-c",
+		`IFS=:; for d in $GRACELAB_CGROUPS; do mkdir -p "$d" && echo $$ > "$d/cgroup.procs" || exit 1; done; unset GRACELAB_CGROUPS; exec systemd-nspawn "$@"`,
+		"sh"}, Args(p.machine(), root, bin)...)...)
+	cmd.Env = append(os.Environ(), "GRACELAB_CGROUPS="+strings.Join(cgs, ":"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own session: the lab outlives this command and a Ctrl-C here.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -357,6 +367,7 @@ func (p *Provider) Down(ctx context.Context, log io.Writer) error {
 		}
 	}
 	os.Remove(p.statePath())
+	removeCgroups(p.machine())
 	if m := Mounts(s.RootFS); len(m) > 0 {
 		return fmt.Errorf("lab %s stopped but mounts are left: %s", s.Machine, strings.Join(m, ", "))
 	}
@@ -387,6 +398,7 @@ func (p *Provider) cleanStale(log io.Writer) error {
 		waitGone(s.Leader, 5*time.Second)
 		fmt.Fprintf(log, "cleaned: orphaned container init %d of %s\n", s.Leader, s.Machine)
 	}
+	removeCgroups(p.machine())
 	fmt.Fprintf(log, "cleaned: stale lab state %s\n", p.statePath())
 	return os.Remove(p.statePath())
 }
@@ -442,4 +454,38 @@ func Mounts(root string) []string {
 		}
 	}
 	return out
+}
+
+// cgroupDirs are the lab's own cgroups, one per hierarchy systemd uses:
+// the unified one (cgroup v2), or on a v1 host the name=systemd one and
+// the unified one beside it.
+func cgroupDirs(machine string) []string {
+	const root = "/sys/fs/cgroup"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
+		return []string{filepath.Join(root, "gracelab", machine)}
+	}
+	var out []string
+	for _, h := range []string{"systemd", "unified"} {
+		if _, err := os.Stat(filepath.Join(root, h, "cgroup.procs")); err == nil {
+			out = append(out, filepath.Join(root, h, "gracelab", machine))
+		}
+	}
+	return out
+}
+
+// removeCgroups removes a stopped lab's cgroups, deepest first; a cgroup
+// that still holds a process stays (rmdir fails), and says so in Down.
+func removeCgroups(machine string) {
+	for _, top := range cgroupDirs(machine) {
+		var dirs []string
+		filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			os.Remove(dirs[i])
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package writeup
+package rate
 
 import (
 	"math"
@@ -15,21 +15,21 @@ func TestWilson(t *testing.T) {
 	}{
 		{0, 5, 0, 0.4345}, {5, 5, 0.5655, 1}, {2, 10, 0.0567, 0.5098}, {0, 0, 0, 1},
 	} {
-		lo, hi := wilson(c.k, c.n)
+		lo, hi := Wilson(c.k, c.n)
 		if math.Abs(lo-c.lo) > 5e-4 || math.Abs(hi-c.hi) > 5e-4 {
-			t.Errorf("wilson(%d, %d) = %.4f–%.4f, want %.4f–%.4f", c.k, c.n, lo, hi, c.lo, c.hi)
+			t.Errorf("Wilson(%d, %d) = %.4f–%.4f, want %.4f–%.4f", c.k, c.n, lo, hi, c.lo, c.hi)
 		}
 	}
 }
 
 func TestApartOnlyWhenIntervalsDoNotOverlap(t *testing.T) {
-	if !apart(rate{k: 0, n: 10}, rate{k: 10, n: 10}) {
+	if !Apart(Rate{K: 0, N: 10}, Rate{K: 10, N: 10}) {
 		t.Error("0 of 10 and 10 of 10 not told apart")
 	}
-	if apart(rate{k: 1, n: 5}, rate{k: 3, n: 5}) {
+	if Apart(Rate{K: 1, N: 5}, Rate{K: 3, N: 5}) {
 		t.Error("1 of 5 and 3 of 5 told apart; their intervals overlap")
 	}
-	if apart(rate{k: 0, n: 0}, rate{k: 5, n: 5}) {
+	if Apart(Rate{K: 0, N: 0}, Rate{K: 5, N: 5}) {
 		t.Error("a rate with no decided run told apart")
 	}
 }
@@ -49,14 +49,14 @@ func TestRateCountsQuestionsApartAndUnknownsAside(t *testing.T) {
 		v(map[string]result.Outcome{"no_failed_requests": result.Pass, "unit_stops_cleanly": result.Fail}),
 		v(map[string]result.Outcome{"load_sustained": result.Unknown, "no_failed_requests": result.Pass}),
 	}
-	req := rateOf(rs, check.Requests)
-	if req.k != 1 || req.n != 2 || req.unknown != 1 || req.lost != 6 || req.reloads != 6 {
+	req := Of(rs, check.Requests)
+	if req.K != 1 || req.N != 2 || req.Unknown != 1 || req.Lost != 6 || req.Reloads != 6 {
 		t.Errorf("requests rate %+v", req)
 	}
-	if got := req.lostText(); got != "6 (1.0 per reload)" {
+	if got := req.LostText(); got != "6 (1.0 per reload)" {
 		t.Errorf("lost text %q", got)
 	}
-	if stop := rateOf(rs, check.Stopping); stop.k != 1 || stop.n != 2 {
+	if stop := Of(rs, check.Stopping); stop.K != 1 || stop.N != 2 {
 		t.Errorf("stopping rate %+v", stop)
 	}
 }

@@ -1,4 +1,6 @@
-package bench
+// Package priority raises the scheduling priority of the calling process,
+// every thread of it, where that is permitted (root).
+package priority
 
 import (
 	"os"
@@ -6,15 +8,9 @@ import (
 	"syscall"
 )
 
-// benchNice is the nice value the benchmark runs at where it may (root):
-// every thread of this process, and so the server and wrk, which inherit
-// it. Other work on the machine then disturbs server and clients less,
-// and all three alike.
-const benchNice = -10
-
-// raisePriority sets every thread of this process to benchNice and
-// returns how to undo it and what was done, in words.
-func raisePriority() (restore func(), desc string) {
+// Raise sets every thread of this process to nice (threads started later
+// inherit it) and returns how to undo it and what was done, in words.
+func Raise(nice int) (restore func(), desc string) {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return func() {}, "normal priority (no /proc/self/task)"
@@ -30,7 +26,7 @@ func raisePriority() (restore func(), desc string) {
 		if err != nil {
 			continue
 		}
-		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, benchNice); err != nil {
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
 			for tid, nice := range old {
 				syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
 			}
@@ -45,16 +41,16 @@ func raisePriority() (restore func(), desc string) {
 			if err != nil {
 				continue
 			}
-			nice, ok := old[tid]
+			was, ok := old[tid]
 			if !ok {
-				nice = 0 // a thread started during the benchmark
+				was = 0 // a thread started since
 				for _, n := range old {
-					nice = n
+					was = n
 					break
 				}
 			}
-			syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
+			syscall.Setpriority(syscall.PRIO_PROCESS, tid, was)
 		}
 	}
-	return restore, "nice " + strconv.Itoa(benchNice) + " (the benchmark, the server and wrk alike)"
+	return restore, "nice " + strconv.Itoa(nice)
 }
