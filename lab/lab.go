@@ -44,6 +44,9 @@ type Config struct {
 	Instance string
 	// Slot numbers the labs of a parallel batch, from 0.
 	Slot int
+	// Ephemeral labs stop when the process that booted them ends (a
+	// batch's labs); the others outlive it, for the next command.
+	Ephemeral bool
 }
 
 // Machine is the lab's machine name: its suite, its checkout, its
@@ -54,7 +57,7 @@ func (c Config) Machine() string {
 	if inst == "" {
 		inst = "lab"
 	}
-	return fmt.Sprintf("%s%s-%s-%s%d", MachinePrefix, c.Suite, CheckoutID(c.Repo), inst, c.Slot)
+	return fmt.Sprintf("%s%s-%s-%s-%d", MachinePrefix, c.Suite, CheckoutID(c.Repo), inst, c.Slot)
 }
 
 // MachinePrefix starts every lab machine's name.
@@ -120,6 +123,10 @@ func SuitesFromEnv() ([]string, error) {
 
 // HostBinDir is where the host puts the build output that the lab sees.
 func (c Config) HostBinDir() string { return filepath.Join(c.Repo, ".lab", "bin") }
+
+// HostPendingDir is where a lab keeps results the host has not stored
+// yet, on the host, so they outlive the lab.
+func (c Config) HostPendingDir() string { return filepath.Join(c.Repo, ".lab", "pending", c.Machine()) }
 
 func validInstance(s string) bool {
 	if s == "" || len(s) > 16 || s[0] < 'a' || s[0] > 'z' {

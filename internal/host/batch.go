@@ -141,7 +141,7 @@ func suites(tasks []Task) []string {
 
 func (b *batch) boot(ctx context.Context, suite string, slot int) (lab.Provider, error) {
 	cfg := b.cfg
-	cfg.Suite, cfg.Slot = suite, slot
+	cfg.Suite, cfg.Slot, cfg.Ephemeral = suite, slot, true
 	p, err := Provider(cfg)
 	if err != nil {
 		return nil, err
@@ -235,6 +235,9 @@ func (b *batch) summary() {
 	var inLab, total []float64
 	behind := 0
 	for i, r := range b.results {
+		if r.Interrupted {
+			continue
+		}
 		lab := (r.WallMS - r.Load.DurationMS) / 1000
 		inLab = append(inLab, lab)
 		total = append(total, lab+b.hostOv[i].Seconds())
@@ -244,8 +247,10 @@ func (b *batch) summary() {
 	}
 	fmt.Fprintf(b.o.Out, "batch %s: %d runs in %s at parallel %d, %.1f runs/min\n", b.o.Batch, n, wall.Round(time.Second),
 		b.o.Parallel, float64(n)/wall.Minutes())
-	fmt.Fprintf(b.o.Out, "  overhead per run beyond the load window: median %.2f s (in the lab %.2f s), p90 %.2f s\n",
-		median(total), median(inLab), quantile(total, 0.9))
+	if len(total) > 0 {
+		fmt.Fprintf(b.o.Out, "  overhead per run beyond the load window: median %.2f s (in the lab %.2f s), p90 %.2f s\n",
+			median(total), median(inLab), quantile(total, 0.9))
+	}
 	fmt.Fprintf(b.o.Out, "  load fell behind in %d of %d runs (%.1f%%)\n", behind, n, 100*float64(behind)/float64(n))
 }
 
@@ -257,15 +262,21 @@ func quantile(xs []float64, q float64) float64 {
 	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
-// downBooted stops the labs the batch booted; labs that ran before it
-// are left as they were.
+// downBooted stops the labs the batch booted, all at once (after Ctrl-C,
+// mage waits only 5 s); labs that ran before it are left as they were.
 func (b *batch) downBooted(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, p := range b.booted {
-		var log bytes.Buffer
-		if err := p.Down(ctx, &log); err != nil {
-			fmt.Fprintf(b.o.Out, "lab down: %v\n%s", err, strings.TrimSpace(log.String()))
-		}
+		wg.Go(func() {
+			var log bytes.Buffer
+			if err := p.Down(ctx, &log); err != nil {
+				b.mu.Lock()
+				fmt.Fprintf(b.o.Out, "lab down: %v\n%s", err, strings.TrimSpace(log.String()))
+				b.mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // downAll stops every lab of this checkout (lab:down).

@@ -18,7 +18,8 @@ const (
 	UnitDir = "/etc/systemd/system"
 	// ConfDir holds the variants' EnvironmentFile= files.
 	ConfDir = "/etc/gracelab"
-	// PendingDir keeps results the host has not yet stored.
+	// PendingDir keeps results the host has not yet stored; the nspawn
+	// lab binds it from the host, so they outlive the lab.
 	PendingDir = "/var/lib/gracelab/pending"
 )
 

@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
 // PendingDir keeps each result inside the lab until the host has it: if
 // the host dies mid-run (killed, or out of patience after Ctrl-C), the next
 // command collects the result there instead of losing it.
-const PendingDir = "/var/lib/gracelab/pending"
+const PendingDir = protocol.PendingDir
 
 // KeepPending stores r in PendingDir.
 func KeepPending(r *result.Result) error {

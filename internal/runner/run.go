@@ -102,7 +102,9 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 	if v.MinSystemd > 0 && systemdMajor(machine.SystemdVersion) < v.MinSystemd {
 		return nil, &SkipError{fmt.Sprintf("%s needs systemd %d or newer; this lab has %s", v.ID(), v.MinSystemd, machine.SystemdVersion)}
 	}
-	sd, err := e.connect(ctx)
+	// Not cancelled with ctx: after an interrupt the run still reads the
+	// unit's final state.
+	sd, err := e.connect(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +422,7 @@ func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result
 	// an interrupt the user is waiting: give it a few seconds, then kill.
 	stopWait := 150 * time.Second
 	if r.Interrupted {
-		stopWait = 3 * time.Second
+		stopWait = 2 * time.Second
 	}
 	t0 := time.Now()
 	_, r.Final.StopExit, _ = e.command(ctx, stopWait, "systemctl", "stop", unit)

@@ -53,7 +53,10 @@ func New(cfg lab.Config) *Provider {
 // instance ("" for all of them), and cleans what stale ones left. It
 // touches no other checkout's labs.
 func DownAll(ctx context.Context, repo, instance string, log io.Writer) error {
-	pattern := fmt.Sprintf("%s*-%s-%s*.json", lab.MachinePrefix, lab.CheckoutID(repo), instance)
+	pattern := fmt.Sprintf("%s*-%s-*.json", lab.MachinePrefix, lab.CheckoutID(repo))
+	if instance != "" {
+		pattern = fmt.Sprintf("%s*-%s-%s-*.json", lab.MachinePrefix, lab.CheckoutID(repo), instance)
+	}
 	states, err := filepath.Glob(filepath.Join(StateDir, pattern))
 	if err != nil {
 		return err
@@ -194,9 +197,10 @@ func (p *Provider) Up(ctx context.Context, log io.Writer) error {
 // root filesystem pristine: every boot starts from it, writes go to tmpfs.
 // --private-network gives each lab its own network namespace with only a
 // loopback: labs share no port, and no traffic leaves the lab.
-func Args(machine, root, binDir string) []string {
+func Args(machine, root, binDir, pendingDir string) []string {
 	return []string{"-D", root, "--boot", "--register=no", "--keep-unit", "--console=passive",
-		"--machine=" + machine, "--volatile=overlay", "--private-network", "--bind-ro=" + binDir + ":" + protocol.BinDir}
+		"--machine=" + machine, "--volatile=overlay", "--private-network", "--bind-ro=" + binDir + ":" + protocol.BinDir,
+		"--bind=" + pendingDir + ":" + protocol.PendingDir}
 }
 
 func (p *Provider) boot(ctx context.Context, root string) error {
@@ -205,6 +209,9 @@ func (p *Provider) boot(ctx context.Context, root string) error {
 	}
 	bin := p.cfg.HostBinDir()
 	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.cfg.HostPendingDir(), 0o755); err != nil {
 		return err
 	}
 	logPath := filepath.Join(StateDir, p.machine()+".log")
@@ -221,11 +228,15 @@ func (p *Provider) boot(ctx context.Context, root string) error {
 	cgs := cgroupDirs(p.machine())
 	cmd := exec.Command("/bin/sh", append([]string{"-c",
 		`IFS=:; for d in $GRACELAB_CGROUPS; do mkdir -p "$d" && echo $$ > "$d/cgroup.procs" || exit 1; done; unset GRACELAB_CGROUPS; exec systemd-nspawn "$@"`,
-		"sh"}, Args(p.machine(), root, bin)...)...)
+		"sh"}, Args(p.machine(), root, bin, p.cfg.HostPendingDir())...)...)
 	cmd.Env = append(os.Environ(), "GRACELAB_CGROUPS="+strings.Join(cgs, ":"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own session: the lab outlives this command and a Ctrl-C here.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if p.cfg.Ephemeral {
+		// nspawn powers the container off on SIGTERM.
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start systemd-nspawn: %w", err)
 	}

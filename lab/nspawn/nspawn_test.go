@@ -54,7 +54,7 @@ func TestRecipeKeyFollowsTheRecipe(t *testing.T) {
 }
 
 func TestArgsKeepTheCachePristine(t *testing.T) {
-	args := strings.Join(Args("gracelab-bookworm", "/cache/root", "/repo/.lab/bin"), " ")
+	args := strings.Join(Args("gracelab-bookworm", "/cache/root", "/repo/.lab/bin", "/repo/.lab/pending/x"), " ")
 	for _, want := range []string{"--volatile=overlay", "--boot", "--bind-ro=/repo/.lab/bin:/opt/gracelab/bin", "--machine=gracelab-bookworm", "--private-network"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("nspawn args lack %s: %s", want, args)
