@@ -44,10 +44,11 @@ func Tasks(jobs []Job, suites []string, n int) []Task {
 	return out
 }
 
-// weight orders tasks: the load window, and a deploy of a broken build,
-// after which some servers hang at stop until systemd's 90 s timeout.
+// weight orders tasks and drives the ETA: the load window and a second of
+// overhead, and a deploy of a broken build, after which some servers hang
+// at stop until systemd's 90 s timeout.
 func weight(j Job) time.Duration {
-	w := j.Kind.LoadDuration(DefaultDuration)
+	w := j.Kind.LoadDuration(DefaultDuration) + time.Second
 	if j.Kind.Deploy == "broken" {
 		w += 90 * time.Second
 	}
@@ -70,6 +71,8 @@ type batch struct {
 
 	mu      sync.Mutex
 	done    int
+	// doneWeight and allWeight drive the ETA: tasks differ in length.
+	doneWeight, allWeight time.Duration
 	began   time.Time
 	results []*result.Result
 	errs    []error
@@ -83,6 +86,9 @@ type batch struct {
 // flight (each stores a partial result) and every lab the batch booted.
 func RunBatch(ctx context.Context, cfg lab.Config, tasks []Task, o Options) ([]*result.Result, error) {
 	b := &batch{cfg: cfg, o: o, tasks: tasks, began: time.Now()}
+	for _, t := range tasks {
+		b.allWeight += weight(t.Job)
+	}
 	if cfg.Provider != "nspawn" && b.o.Parallel > 1 {
 		fmt.Fprintf(o.Out, "parallel labs need the nspawn provider; running one at a time\n")
 		b.o.Parallel = 1
@@ -197,8 +203,9 @@ func (b *batch) finish(t Task, r *result.Result, took time.Duration, err error) 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.done++
+	b.doneWeight += weight(t.Job)
 	elapsed := time.Since(b.began)
-	eta := time.Duration(float64(elapsed) / float64(b.done) * float64(len(b.tasks)-b.done))
+	eta := time.Duration(float64(elapsed) / float64(b.doneWeight) * float64(b.allWeight-b.doneWeight))
 	head := fmt.Sprintf("[%d/%d %3.0f%% %s, ETA %s]", b.done, len(b.tasks), 100*float64(b.done)/float64(len(b.tasks)),
 		elapsed.Round(time.Second), eta.Round(time.Second))
 	switch {
