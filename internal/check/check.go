@@ -33,7 +33,7 @@ func (q Question) Says() string {
 	return map[Question]string{
 		Run:      "is the run usable at all",
 		Requests: "were requests lost around the reloads",
-		Tracking: "does systemd follow the process that serves",
+		Tracking: "does systemd follow the process that serves, and did each reload hand over to a new one",
 		Stopping: "does the unit stop cleanly, leaving nothing behind",
 		Deploys:  "does a new build serve, and a broken one leave the old one serving",
 	}[q]

@@ -11,7 +11,7 @@ import (
 // questionHeaders name the rate columns: what failing a question means.
 var questionHeaders = map[check.Question]string{
 	check.Requests: "Runs that lost requests",
-	check.Tracking: "Runs where systemd lost the server",
+	check.Tracking: "Runs where systemd lost the server or a reload started nothing",
 	check.Stopping: "Runs with an unclean stop",
 	check.Deploys:  "Runs where the deploy went wrong",
 }
