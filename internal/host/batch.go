@@ -69,15 +69,15 @@ type batch struct {
 	o     Options
 	tasks []Task
 
-	mu      sync.Mutex
-	done    int
+	mu   sync.Mutex
+	done int
 	// doneWeight and allWeight drive the ETA: tasks differ in length.
 	doneWeight, allWeight time.Duration
-	began   time.Time
-	results []*result.Result
-	errs    []error
-	booted  []lab.Provider
-	hostOv  []time.Duration // host-side time per run beyond the runner's own wall
+	began                 time.Time
+	results               []*result.Result
+	errs                  []error
+	booted                []lab.Provider
+	hostOv                []time.Duration // host-side time per run beyond the runner's own wall
 }
 
 // RunBatch runs the tasks and stores each result; it prints one line per

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/servers/sample"
 )
 
@@ -77,7 +78,7 @@ func TestSchedulePIDAndKeepAlive(t *testing.T) {
 				t.Fatalf("record %d: %+v", i, rec)
 			}
 			if rec.PID != int32(os.Getpid()) {
-				t.Fatalf("record %d: PID %d, want %d (from %s)", i, rec.PID, os.Getpid(), sample.HeaderPID)
+				t.Fatalf("record %d: PID %d, want %d (from %s)", i, rec.PID, os.Getpid(), protocol.HeaderPID)
 			}
 			if rec.Sent < rec.Scheduled || rec.Latency < rec.Sent-rec.Scheduled || rec.Latency <= 0 {
 				t.Fatalf("record %d: times out of order: %+v", i, rec)
@@ -306,18 +307,18 @@ func TestBodies(t *testing.T) {
 	big := strings.Repeat("x", 100<<10)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(sample.HeaderPID, "7")
+		w.Header().Set(protocol.HeaderPID, "7")
 		w.Write([]byte(big))
 	})
 	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(sample.HeaderPID, "7")
+		w.Header().Set(protocol.HeaderPID, "7")
 		for range 5 {
 			w.Write([]byte(big[:3000]))
 			w.(http.Flusher).Flush()
 		}
 	})
 	mux.HandleFunc("/204", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(sample.HeaderPID, "7")
+		w.Header().Set(protocol.HeaderPID, "7")
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("/http10", func(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gracelab/gracelab/servers/sample"
+	"github.com/gracelab/gracelab/internal/protocol"
 )
 
 // target is the one request a load sends, prepared once: the bytes of a
@@ -207,11 +207,11 @@ func (p *parser) header(line []byte) error {
 	}
 	name, val := line[:i], bytes.TrimSpace(line[i+1:])
 	switch {
-	case headerIs(name, sample.HeaderPID):
+	case headerIs(name, protocol.HeaderPID):
 		if n, ok := atoi(val); ok && n <= 1<<31-1 {
 			p.pid = int32(n)
 		}
-	case headerIs(name, sample.HeaderVersion):
+	case headerIs(name, protocol.HeaderVersion):
 		p.ver = append(p.ver[:0], val...)
 	case headerIs(name, "Content-Length"):
 		n, ok := atoi(val)

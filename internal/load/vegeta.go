@@ -7,7 +7,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/gracelab/gracelab/servers/sample"
+	"github.com/gracelab/gracelab/internal/protocol"
 )
 
 // startVegeta is the former engine: vegeta's attacker over net/http. It
@@ -40,7 +40,7 @@ func (r *Run) startVegeta(ctx context.Context) {
 		var lastPID int32
 		for res := range results {
 			rec := r.vegetaRecord(res)
-			r.noteVersion(&lastPID, &rec, []byte(res.Headers.Get(sample.HeaderVersion)))
+			r.noteVersion(&lastPID, &rec, []byte(res.Headers.Get(protocol.HeaderVersion)))
 			if rec.Class != OK {
 				r.nFail.Add(1)
 			}
@@ -64,7 +64,7 @@ func (r *Run) vegetaRecord(res *vegeta.Result) Record {
 	if rec.Class != OK {
 		rec.Err = r.interned.get(res.Error)
 	}
-	if pid, err := strconv.Atoi(res.Headers.Get(sample.HeaderPID)); err == nil {
+	if pid, err := strconv.Atoi(res.Headers.Get(protocol.HeaderPID)); err == nil {
 		rec.PID = int32(pid)
 	}
 	return rec

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracelab/gracelab/servers/sample"
+	"github.com/gracelab/gracelab/internal/protocol"
 )
 
 // TestVersions: responses take turns between two processes (PID and
@@ -24,8 +24,8 @@ func TestVersions(t *testing.T) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		p := procs[(n.Add(1)-1)%int64(len(procs))]
-		w.Header().Set(sample.HeaderPID, p.pid)
-		w.Header().Set(sample.HeaderVersion, p.version)
+		w.Header().Set(protocol.HeaderPID, p.pid)
+		w.Header().Set(protocol.HeaderVersion, p.version)
 		w.WriteHeader(p.code)
 	}))
 	defer srv.Close()

@@ -27,13 +27,6 @@ var Version = "dev"
 // upgrade-broken experiment installs such a build.
 var BrokenStart = ""
 
-// Header names carry the serving process so clients can attribute each
-// response to the old or the new process without parsing bodies.
-const (
-	HeaderPID     = protocol.HeaderPID
-	HeaderVersion = protocol.HeaderVersion
-)
-
 // Flags are the command-line settings every sample server takes.
 type Flags struct {
 	Listen  string
@@ -96,8 +89,8 @@ func Handler() http.Handler {
 		fmt.Fprintf(w, "pid=%s version=%s\n", pid, Version)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(HeaderPID, pid)
-		w.Header().Set(HeaderVersion, Version)
+		w.Header().Set(protocol.HeaderPID, pid)
+		w.Header().Set(protocol.HeaderVersion, Version)
 		mux.ServeHTTP(w, r)
 	})
 }
