@@ -128,7 +128,7 @@ func OurProcesses(binDir string) []result.Process {
 			continue
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
-		if !dirs[filepath.Dir(exe)] || filepath.Base(exe) == "gracelab-runner" {
+		if !dirs[filepath.Dir(exe)] || filepath.Base(exe) == protocol.RunnerName {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
