@@ -253,8 +253,12 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			rl := reload(ctx, e, spec, i+1, since)
 			rl.Before = before
 			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
-			// Settle before the next reload's slow requests start.
-			next := spec.Duration
+			// Settle before the next reload's slow requests start. After
+			// the last one, at least 1.5 s as after the others, past the
+			// end of the load if need be: a hand-over that waits for 1 s
+			// slow requests, or start_server's 1 s --interval, is not
+			// over 1 s after the reload.
+			next := max(spec.Duration, at+slowLead+1700*time.Millisecond)
 			if i+1 < len(spec.ReloadAt) {
 				next = spec.ReloadAt[i+1]
 			}
