@@ -5,26 +5,16 @@ import (
 	"time"
 
 	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/load/loadtest"
 )
 
 const msd = time.Millisecond
 
-// steady makes n records scheduled every step, all ok, served by pid, each
-// taking lat.
-func steady(n int, step, lat time.Duration, pid int32) []load.Record {
-	recs := make([]load.Record, n)
-	for i := range recs {
-		s := time.Duration(i) * step
-		recs[i] = load.Record{Scheduled: s, Sent: s, Latency: lat, PID: pid, Code: 200, Class: load.OK}
-	}
-	return recs
-}
-
-func fail(recs []load.Record, from, to int, c load.Class) {
-	for i := from; i < to; i++ {
-		recs[i].Class, recs[i].Code, recs[i].PID = c, 0, 0
-	}
-}
+// The records of these tests: steady ones, some made failures.
+var (
+	steady = loadtest.Steady
+	fail   = loadtest.Fail
+)
 
 func TestLongestGap(t *testing.T) {
 	recs := steady(100, 10*msd, 1*msd, 7) // 1 s of load

@@ -8,26 +8,17 @@ import (
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/load/loadtest"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
 const msd = time.Millisecond
 
-// steady makes n records scheduled every step, all ok, served by pid.
-func steady(n int, step, lat time.Duration, pid int32) []load.Record {
-	recs := make([]load.Record, n)
-	for i := range recs {
-		s := time.Duration(i) * step
-		recs[i] = load.Record{Scheduled: s, Sent: s, Latency: lat, PID: pid, Code: 200, Class: load.OK}
-	}
-	return recs
-}
-
-func failAt(recs []load.Record, from, to int, c load.Class) {
-	for i := from; i < to; i++ {
-		recs[i].Class, recs[i].Code, recs[i].PID = c, 0, 0
-	}
-}
+// The records of these tests: steady ones, some made failures.
+var (
+	steady = loadtest.Steady
+	failAt = loadtest.Fail
+)
 
 func TestTracked(t *testing.T) {
 	cases := []struct {

@@ -94,11 +94,11 @@ func envfilePage(m *model) []byte {
 		p.para("None of these forms passed.")
 	} else {
 		p.para("Passed:")
-		p.f("%s\n\n", strings.Join(works, "\n"))
+		p.lines(works)
 	}
 	if len(not) > 0 {
 		p.para("Did not pass:")
-		p.f("%s\n\n", strings.Join(not, "\n"))
+		p.lines(not)
 	}
 
 	for _, c := range cells {
@@ -159,7 +159,7 @@ func envfileSection(p *page, c *cell, e env, manyEnvs bool) {
 		p.para("systemd logged nothing about the PID file for this unit.")
 	} else {
 		p.para("What systemd said about the PID file:")
-		p.f("%s\n\n", strings.Join(lines, "\n"))
+		p.lines(lines)
 	}
 
 	if len(r.Reloads) > 0 {

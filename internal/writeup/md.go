@@ -18,6 +18,9 @@ func (p *page) para(format string, a ...any) {
 	p.WriteString("\n\n")
 }
 
+// lines writes lines (list items, already formatted) as one block.
+func (p *page) lines(items []string) { p.f("%s\n\n", strings.Join(items, "\n")) }
+
 func (p *page) heading(level int, text string) {
 	p.f("%s %s\n\n", strings.Repeat("#", level), text)
 }

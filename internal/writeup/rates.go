@@ -96,10 +96,10 @@ func readmeDisagree(p *page, m *model) {
 		p.para("Nowhere: for every cell and question, the environments' 95%% intervals overlap.")
 	} else {
 		p.para("Cells and questions whose 95%% intervals do not overlap:")
-		p.f("%s\n\n", strings.Join(apartRows, "\n"))
+		p.lines(apartRows)
 	}
 	if len(unclear) > 0 {
 		p.para("Rates that differ, but whose intervals overlap, so these data cannot tell the environments apart:")
-		p.f("%s\n\n", strings.Join(unclear, "\n"))
+		p.lines(unclear)
 	}
 }

@@ -223,7 +223,7 @@ func readmeShort(p *page, m *model, vs []*variantRuns) {
 		}
 		if len(apart) > 0 {
 			p.para("Apart from requests, and never counted as lost requests:")
-			p.f("%s\n\n", strings.Join(apart, "\n"))
+			p.lines(apart)
 		}
 	}
 	var up []string
@@ -244,7 +244,7 @@ func readmeShort(p *page, m *model, vs []*variantRuns) {
 	}
 	if len(up) > 0 {
 		p.para("**Upgrades**, on each server's upgrade variant:")
-		p.f("%s\n\n", strings.Join(up, "\n"))
+		p.lines(up)
 	}
 	p.para("Details in [Findings](#findings); what this means for a unit file in [What to put in your own unit file](#what-to-put-in-your-own-unit-file).")
 }
@@ -703,7 +703,7 @@ func readmeAdvice(p *page, m *model, vs []*variantRuns) {
 		list := func(title string, items []string) {
 			if len(items) > 0 {
 				p.para("%s", title)
-				p.f("%s\n\n", strings.Join(items, "\n"))
+				p.lines(items)
 			}
 		}
 		if len(pass) == 0 && (len(fail) > 0 || len(undecided) > 0) {
