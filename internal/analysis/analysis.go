@@ -170,3 +170,14 @@ func ClassList(by map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// SlowCounts counts the slow requests, and those that completed.
+func SlowCounts(slow []result.SlowRequest) (total, done int) {
+	for _, s := range slow {
+		total++
+		if s.Outcome == "completed" {
+			done++
+		}
+	}
+	return total, done
+}

@@ -27,11 +27,6 @@ func Derive(r *result.Result) (*result.Result, error) {
 	d := *r
 	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
 	d.Summary = analysis.Summarize(recs, r.Load.Rate, window)
-	for _, s := range r.Slow {
-		d.Summary.SlowTotal++
-		if s.Outcome == "completed" {
-			d.Summary.SlowDone++
-		}
-	}
+	d.Summary.SlowTotal, d.Summary.SlowDone = analysis.SlowCounts(r.Slow)
 	return &d, nil
 }

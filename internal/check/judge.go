@@ -19,19 +19,25 @@ type Judgement struct {
 // lists, on what the result holds (its raw history, when it has one, is
 // what the summary is computed from). It never changes r.
 func Judge(r *result.Result) (Judgement, error) {
+	j, _, err := judge(r)
+	return j, err
+}
+
+// judge returns the judgement and the derived result it was made on.
+func judge(r *result.Result) (Judgement, *result.Result, error) {
 	k, err := kind.Find(r.Experiment)
 	if err != nil {
-		return Judgement{}, fmt.Errorf("%s: %w", r.ID, err)
+		return Judgement{}, nil, fmt.Errorf("%s: %w", r.ID, err)
 	}
 	view, err := Derive(r)
 	if err != nil {
-		return Judgement{}, fmt.Errorf("%s: %w", r.ID, err)
+		return Judgement{}, nil, fmt.Errorf("%s: %w", r.ID, err)
 	}
 	j := Judgement{ID: r.ID}
 	for _, name := range k.Checks {
 		c, ok := Find(name)
 		if !ok {
-			return Judgement{}, fmt.Errorf("kind %s lists check %q, which is not registered", k.Name, name)
+			return Judgement{}, nil, fmt.Errorf("kind %s lists check %q, which is not registered", k.Name, name)
 		}
 		o, why := c.Eval(view)
 		if o == "" {
@@ -41,7 +47,7 @@ func Judge(r *result.Result) (Judgement, error) {
 	}
 	j.Verdict.Overall = Fold(j.Verdict.Checks)
 	j.Questions = ByQuestion(j.Verdict)
-	return j, nil
+	return j, view, nil
 }
 
 func (j Judgement) of(q Question) []result.Check {
@@ -79,11 +85,7 @@ func Fold(checks []result.Check) result.Outcome {
 func JudgeAll(stored []*result.Result) ([]*result.Result, error) {
 	out := make([]*result.Result, len(stored))
 	for i, r := range stored {
-		j, err := Judge(r)
-		if err != nil {
-			return nil, err
-		}
-		d, err := Derive(r)
+		j, d, err := judge(r)
 		if err != nil {
 			return nil, err
 		}

@@ -183,14 +183,16 @@ func (b *batch) worker(ctx context.Context, w int, labs map[string]lab.Provider,
 		cfg.Suite, cfg.Slot = t.Suite, w
 		o := b.o
 		o.Repeat = t.Repeat
+		// Few runs: show the runner's progress as it goes, and each summary.
+		few := len(b.tasks) <= 4
 		var out bytes.Buffer
 		o.Out = &out
-		if len(b.tasks) <= 4 {
-			o.Out = b.o.Out // few runs: show the runner's progress as it goes
+		if few {
+			o.Out = b.o.Out
 		}
 		t0 := time.Now()
 		r, _, err := RunOne(ctx, cfg, p, t.Job, o)
-		if r != nil && len(b.tasks) <= 4 {
+		if r != nil && few {
 			PrintSummary(b.o.Out, r)
 		}
 		b.finish(t, r, time.Since(t0), err)

@@ -11,21 +11,20 @@ import (
 	"github.com/gracelab/gracelab/internal/result"
 )
 
-// PendingDir keeps each result inside the lab until the host has it: if
-// the host dies mid-run (killed, or out of patience after Ctrl-C), the next
+// Each result stays in protocol.PendingDir until the host has it: if the
+// host dies mid-run (killed, or out of patience after Ctrl-C), the next
 // command collects the result there instead of losing it.
-const PendingDir = protocol.PendingDir
 
-// KeepPending stores r in PendingDir.
+// KeepPending stores r in protocol.PendingDir.
 func KeepPending(r *result.Result) error {
-	_, err := result.Write(PendingDir, r)
+	_, err := result.Write(protocol.PendingDir, r)
 	return err
 }
 
 // CollectPending returns the pending results and removes them. Unreadable
 // files are removed too, and reported as errors.
 func CollectPending() ([]json.RawMessage, []error) {
-	paths, _ := filepath.Glob(filepath.Join(PendingDir, "*.json"))
+	paths, _ := filepath.Glob(filepath.Join(protocol.PendingDir, "*.json"))
 	var out []json.RawMessage
 	var errs []error
 	for _, p := range paths {
@@ -48,7 +47,7 @@ func ForgetPending(id string) error {
 	if id == "" || filepath.Base(id) != id {
 		return fmt.Errorf("bad result id %q", id)
 	}
-	err := os.Remove(filepath.Join(PendingDir, id+".json"))
+	err := os.Remove(filepath.Join(protocol.PendingDir, id+".json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -301,12 +301,7 @@ loop:
 	r.Timeline = result.Timeline{BinMS: 100, Bins: analysis.Bins(recs, 100*time.Millisecond, total)}
 	r.Summary = analysis.Summarize(recs, spec.Rate, total)
 	r.Failures = failureSamples(recs, 30)
-	for _, s := range r.Slow {
-		r.Summary.SlowTotal++
-		if s.Outcome == "completed" {
-			r.Summary.SlowDone++
-		}
-	}
+	r.Summary.SlowTotal, r.Summary.SlowDone = analysis.SlowCounts(r.Slow)
 	sortSlow(r.Slow)
 }
 

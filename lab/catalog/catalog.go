@@ -241,17 +241,6 @@ func Describe(server string) string {
 	return ""
 }
 
-// Index is a variant's position in the catalog, for ordering reports;
-// unknown ones sort last.
-func Index(server, variant string) int {
-	vs := Variants()
-	i := slices.IndexFunc(vs, func(v Variant) bool { return v.Server == server && (variant == "" || v.Name == variant) })
-	if i < 0 {
-		return len(vs)
-	}
-	return i
-}
-
 // UnitName is the systemd unit name of a variant.
 func (v Variant) UnitName() string { return protocol.UnitPrefix + v.Server + "-" + v.Name + ".service" }
 
