@@ -60,9 +60,10 @@ func (j Judgement) of(q Question) []result.Check {
 	return out
 }
 
-// Fold folds checks: any unknown makes the whole unknown (it cannot
-// decide, so it must not pass or fail on partial data); otherwise any
-// fail fails it. No checks is unknown.
+// Fold folds checks: any fail fails the whole (a failure seen is
+// certain, whatever another check could not decide); otherwise any
+// unknown makes it unknown (it must not pass on partial data). No checks
+// is unknown.
 func Fold(checks []result.Check) result.Outcome {
 	if len(checks) == 0 {
 		return result.Unknown
@@ -70,10 +71,10 @@ func Fold(checks []result.Check) result.Outcome {
 	out := result.Pass
 	for _, c := range checks {
 		switch c.Outcome {
-		case result.Unknown:
-			return result.Unknown
 		case result.Fail:
-			out = result.Fail
+			return result.Fail
+		case result.Unknown:
+			out = result.Unknown
 		}
 	}
 	return out
@@ -105,7 +106,9 @@ func ByQuestion(v result.Verdict) map[Question]result.Outcome {
 	for _, q := range Questions {
 		if cs := j.of(q); len(cs) > 0 {
 			out[q] = Fold(cs)
-			if invalid {
+			// An unusable run (the load fell behind, say) cannot vouch
+			// for a pass; a failure it saw still happened.
+			if invalid && out[q] == result.Pass {
 				out[q] = result.Unknown
 			}
 		}

@@ -117,6 +117,26 @@ func TestJudgeUnknownWhenLoadFellBehind(t *testing.T) {
 	}
 }
 
+// A failure the run saw is certain even when the load fell behind: the
+// run fails, and so does the question, instead of hiding as unknown.
+func TestFailureSeenWhileLoadFellBehind(t *testing.T) {
+	recs := steady(500, 2*msd, msd, 1)
+	recs[10].Class = load.Refused
+	j, err := Judge(run(recs, []result.Reload{goodReload(1, 1, 2)}, "active"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outcome(j.Verdict, "load_sustained") != result.Unknown {
+		t.Fatalf("load did not fall behind: %+v", j.Verdict.Checks)
+	}
+	if j.Verdict.Overall != result.Fail || j.Questions[Requests] != result.Fail {
+		t.Fatalf("a refused request while the load fell behind: overall %s, requests %s; want fail", j.Verdict.Overall, j.Questions[Requests])
+	}
+	if j.Questions[Tracking] != result.Unknown {
+		t.Errorf("tracking passed on a run whose load fell behind: %s", j.Questions[Tracking])
+	}
+}
+
 func TestJudgeUnknownWhenInterrupted(t *testing.T) {
 	r := run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active")
 	r.Interrupted = true
