@@ -174,6 +174,9 @@ func ClassList(by map[string]int) string {
 // SlowCounts counts the slow requests, and those that completed.
 func SlowCounts(slow []result.SlowRequest) (total, done int) {
 	for _, s := range slow {
+		if s.AtStop {
+			continue // the stop's, counted in its figures
+		}
 		total++
 		if s.Outcome == "completed" {
 			done++

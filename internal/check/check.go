@@ -220,14 +220,38 @@ var Registry = []Check{
 		},
 	},
 	{
+		Name: "stop_drains", Question: Stopping,
+		Says: "stopped under load, the server finished the requests in flight (the slow ones too) and dropped none it had " +
+			"accepted; clients that came after it closed its listener were refused, which is how a stopped server turns them away.",
+		Eval: func(r *result.Result) (result.Outcome, string) {
+			s := r.Final.Stop
+			if s == nil {
+				return "", ""
+			}
+			figures := fmt.Sprintf("in flight at the stop %d (answered %d), slow %d of %d completed, %d sent after it (%d refused)",
+				s.InFlight, s.InFlightOK, s.SlowDone, s.SlowTotal, s.After, s.Refused)
+			if s.Lost > 0 || s.SlowDone < s.SlowTotal {
+				return fail("%d requests lost at the stop (%s); %s", s.Lost, analysis.ClassList(s.LostByClass), figures)
+			}
+			return pass("none lost at the stop; %s", figures)
+		},
+	},
+	{
 		Name: "unit_stops_cleanly", Question: Stopping,
-		Says: "`systemctl stop` succeeded and left the unit inactive with result `success`.",
+		Says: "`systemctl stop` succeeded, systemd sent no SIGKILL, and the unit ended inactive with result `success`. " +
+			"The SIGKILL is read from the journal: systemd reports `success` when it kills a main process it cannot wait for.",
 		Eval: func(r *result.Result) (result.Outcome, string) {
 			as := r.Final.AfterStop
-			switch {
-			case as.ActiveState == "":
+			if as.ActiveState == "" {
 				return "", ""
-			case r.Final.StopExit == 0 && as.ActiveState == "inactive" && as.Result == "success":
+			}
+			if s := r.Final.Stop; s != nil {
+				if at, ok := analysis.FirstSIGKILL(s); ok {
+					return fail("systemd sent SIGKILL %.0f ms after the stop began (main PID alien: %s); the unit ended %s/%s with result %s",
+						at, orNone(r.Final.MainPIDAlien), as.ActiveState, as.SubState, as.Result)
+				}
+			}
+			if r.Final.StopExit == 0 && as.ActiveState == "inactive" && as.Result == "success" {
 				return pass("systemctl stop took %.0f ms", r.Final.StopTookMS)
 			}
 			return fail("systemctl stop took %.0f ms (exit %d), then the unit was %s/%s with result %s",

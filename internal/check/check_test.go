@@ -64,6 +64,7 @@ func TestEveryCheckPassesAndFailsOnRecordedRuns(t *testing.T) {
 			edit: func(r *result.Result) { r.Final.Snapshot.CgroupPIDs = append(r.Final.Snapshot.CgroupPIDs, 99999) }},
 		"unit_active_at_end": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-envfile-keepalive-bookworm", want: result.Fail},
 		"unit_stops_cleanly": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-pidfile-new-conn-bookworm", want: result.Fail},
+		"stop_drains":        {pass: "stop-drained", bad: "stop-lost", want: result.Fail},
 		"nothing_left_behind": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-pidfile-keepalive-bookworm", want: result.Fail,
 			edit: func(r *result.Result) { r.Final.ProcessesLeft = []result.Process{{PID: 4242, Command: "grace"}} }},
 	}
@@ -210,5 +211,23 @@ func TestRegistryAndKindsAgree(t *testing.T) {
 	}
 	if _, err := Judge(&result.Result{ID: "x", Experiment: "nap"}); err == nil {
 		t.Error("a result of an unknown kind was judged")
+	}
+}
+
+// A main PID that systemd does not hold as its child is SIGKILLed right
+// after SIGTERM, and systemd still reports Result=success: the check
+// reads the SIGKILL from the journal. Without those journal lines the
+// same run passes, so it fails for the SIGKILL alone.
+func TestSIGKILLAtOnceIsNotACleanStop(t *testing.T) {
+	r := recorded(t, "stop-sigkill")
+	if r.Final.AfterStop.Result != "success" || r.Final.MainPIDAlien != "yes" {
+		t.Fatalf("recorded run: result %s, alien %q; want success, yes", r.Final.AfterStop.Result, r.Final.MainPIDAlien)
+	}
+	if o, why := outcomeOf(t, r, "unit_stops_cleanly"); o != result.Fail || !strings.Contains(why, "SIGKILL") {
+		t.Errorf("unit_stops_cleanly: %s (%s), want a fail naming the SIGKILL", o, why)
+	}
+	r.Journal = slices.DeleteFunc(slices.Clone(r.Journal), func(l string) bool { return strings.Contains(l, "SIGKILL") })
+	if o, why := outcomeOf(t, r, "unit_stops_cleanly"); o != result.Pass {
+		t.Errorf("without the SIGKILL lines: %s (%s), want pass", o, why)
 	}
 }

@@ -26,7 +26,6 @@ func Derive(r *result.Result) (*result.Result, error) {
 	}
 	d := *r
 	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
-	d.Summary = analysis.Summarize(recs, r.Load.Rate, window)
-	d.Summary.SlowTotal, d.Summary.SlowDone = analysis.SlowCounts(r.Slow)
+	d.Summary, d.Final.Stop = analysis.Figures(r, recs, window)
 	return &d, nil
 }

@@ -49,6 +49,9 @@ func Tasks(jobs []Job, suites []string, n int) []Task {
 // at stop until systemd's 90 s timeout.
 func weight(j Job) time.Duration {
 	w := j.Kind.LoadDuration(DefaultDuration) + time.Second
+	if j.Kind.StopUnderLoad {
+		w += 2 * time.Second // the load goes on through the stop
+	}
 	if j.Kind.Deploy == "broken" {
 		w += 90 * time.Second
 	}
@@ -247,7 +250,11 @@ func (b *batch) summary() {
 		if r.Interrupted {
 			continue
 		}
-		lab := (r.WallMS - r.Load.DurationMS) / 1000
+		window := r.Load.DurationMS // the load ran longer when it went on through the stop
+		if r.History != nil {
+			window = r.History.WindowMS
+		}
+		lab := (r.WallMS - window) / 1000
 		inLab = append(inLab, lab)
 		total = append(total, lab+b.hostOv[i].Seconds())
 		if r.Summary.FellBehind {

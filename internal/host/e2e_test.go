@@ -149,14 +149,28 @@ func checkConsistent(t *testing.T, r *result.Result) {
 		binSent += b.Sent
 		binOK += b.OK
 	}
-	if binSent != s.Sent || binOK != s.OK {
-		t.Errorf("timeline holds %d sent / %d ok, summary %d / %d", binSent, binOK, s.Sent, s.OK)
+	wantSent, wantOK := s.Sent, s.OK
+	if st := r.Final.Stop; st != nil {
+		// The summary ends where the stop began; the timeline goes on.
+		wantSent += st.InFlight + st.After
+		wantOK += st.InFlight + st.After - st.Refused - st.Lost
+	}
+	if binSent != wantSent || binOK != wantOK {
+		t.Errorf("timeline holds %d sent / %d ok, summary and stop %d / %d", binSent, binOK, wantSent, wantOK)
 	}
 	if len(r.Reloads) != 3 {
 		t.Fatalf("%d reloads recorded, want 3", len(r.Reloads))
 	}
 	if b := r.Reloads[0].Before; b.ServingPID == 0 || b.MainPID == 0 {
 		t.Errorf("no PIDs recorded before the first reload: %+v", b)
+	}
+	if r.Experiment == "reload" {
+		// Stopped under load after the last reload, and the journal placed
+		// at least one signal: the server's receipt of SIGTERM, or
+		// systemd's SIGKILL.
+		if st := r.Final.Stop; st == nil || r.Final.StopAtMS <= r.Reloads[2].StartMS || st.SlowTotal != 3 || len(st.Signals) == 0 {
+			t.Errorf("no stop under load after the last reload: at %.0f ms, figures %+v", r.Final.StopAtMS, st)
+		}
 	}
 	for _, rl := range r.Reloads {
 		if rl.StartMS <= 0 || rl.StartMS > r.Load.DurationMS {

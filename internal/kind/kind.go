@@ -36,6 +36,9 @@ type Kind struct {
 	Applies func(catalog.Variant) bool
 	// Checks are the names of the checks that judge its runs, in order.
 	Checks []string
+	// StopUnderLoad ends each run with `systemctl stop` while the load and
+	// slow requests still run, instead of after the load.
+	StopUnderLoad bool
 }
 
 // Checks every kind shares, in report order.
@@ -64,9 +67,10 @@ func upgradeVariant(v catalog.Variant) bool { return v.Upgrade }
 // All is every kind, in report order.
 var All = []Kind{
 	{
-		Name: "reload", Readme: "reload", Schedule: threeReloads, SlowPerReload: 3, Applies: all,
-		Says:   "the installed build, reloaded under load at the times in the table above; the same binary throughout.",
-		Checks: checks("new_process_serves"),
+		Name: "reload", Readme: "reload", Schedule: threeReloads, SlowPerReload: 3, Applies: all, StopUnderLoad: true,
+		Says: "the installed build, reloaded under load at the times in the table above; the same binary throughout. " +
+			"The run ends with `systemctl stop` under load, slow requests in flight.",
+		Checks: checks("new_process_serves", "stop_drains"),
 	},
 	{
 		Name: "upgrade", Readme: "upgrade", Deploy: "v2", Schedule: oneDeploy, SlowPerReload: 3,

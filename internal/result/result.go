@@ -171,7 +171,9 @@ type Timeline struct {
 
 // SlowRequest is one long request started just before a reload.
 type SlowRequest struct {
-	Reload    int     `json:"reload"`
+	Reload int `json:"reload"`
+	// AtStop: in flight when the unit was stopped, not at a reload.
+	AtStop    bool    `json:"at_stop,omitempty"`
 	StartMS   float64 `json:"start_ms"`
 	LatencyMS float64 `json:"latency_ms"`
 	Outcome   string  `json:"outcome"` // completed or cut
@@ -217,12 +219,53 @@ type Process struct {
 // Final is the unit's state at the end of the load, and what was left after
 // it was stopped and removed.
 type Final struct {
-	Snapshot      Snapshot  `json:"snapshot"`
-	StopExit      int       `json:"stop_exit"`
-	StopTookMS    float64   `json:"stop_took_ms"`
-	AfterStop     Snapshot  `json:"after_stop"`
-	ProcessesLeft []Process `json:"processes_left"`
-	UnitRemoved   bool      `json:"unit_removed"`
+	Snapshot Snapshot `json:"snapshot"`
+	// StopAtMS is when `systemctl stop` began on the load's clock, for a
+	// unit stopped under load; 0 when it was stopped after the load.
+	// StopStarted is the same moment on the wall clock, which places the
+	// journal's lines.
+	StopAtMS    float64   `json:"stop_at_ms,omitempty"`
+	StopStarted time.Time `json:"stop_started,omitzero"`
+	// MainPIDAlien is systemd's own view just before the stop, from
+	// `systemd-analyze dump` ("Main PID Alien:"): yes, no, or "" if unread.
+	MainPIDAlien  string       `json:"main_pid_alien,omitempty"`
+	StopExit      int          `json:"stop_exit"`
+	StopTookMS    float64      `json:"stop_took_ms"`
+	AfterStop     Snapshot     `json:"after_stop"`
+	Stop          *StopSummary `json:"stop,omitempty"`
+	ProcessesLeft []Process    `json:"processes_left"`
+	UnitRemoved   bool         `json:"unit_removed"`
+}
+
+// StopSummary is what the clients and the journal saw of a stop under
+// load (package analysis computes it from the history and the journal).
+type StopSummary struct {
+	// InFlight requests were sent before the stop began and not yet
+	// answered; InFlightOK of them were answered.
+	InFlight   int `json:"in_flight"`
+	InFlightOK int `json:"in_flight_ok"`
+	// After requests were sent after the stop began; Refused of them found
+	// nothing listening, which is how a stopped server turns clients away.
+	After   int `json:"after"`
+	Refused int `json:"refused"`
+	// Lost requests were in flight or sent after the stop began and failed
+	// otherwise than refused: accepted, then dropped.
+	Lost        int            `json:"lost"`
+	LostByClass map[string]int `json:"lost_by_class,omitempty"`
+	SlowTotal   int            `json:"slow_total"`
+	SlowDone    int            `json:"slow_completed"`
+	// Signals are the journal's lines about signals after the stop began:
+	// systemd's "Killing process … with signal SIGKILL" and the servers'
+	// own receipt lines.
+	Signals []SignalSeen `json:"signals,omitempty"`
+}
+
+// SignalSeen is one signal sent by systemd or received by a server.
+type SignalSeen struct {
+	AfterMS float64 `json:"after_ms"` // after the stop began
+	PID     int     `json:"pid"`
+	Signal  string  `json:"signal"`
+	By      string  `json:"by"` // "systemd sent" or "server received"
 }
 
 // Outcome of a check or a run.

@@ -45,6 +45,9 @@ type Spec struct {
 	Repeat        int
 	// ClientPriority is how the runner, and so the load, was scheduled.
 	ClientPriority string
+	// StopUnderLoad stops the unit while the load still runs, when the
+	// last reload has settled (see stopAt).
+	StopUnderLoad bool
 }
 
 // DefaultSpec is a run of kind k: about 1000 req/s for 7 s (or the
@@ -55,8 +58,33 @@ func DefaultSpec(k kind.Kind, v catalog.Variant) Spec {
 		Kind: k, Variant: v, Profile: protocol.KeepAlive,
 		Rate: 1000, Duration: d, Timeout: 5 * time.Second,
 		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: time.Second,
-		Listen: protocol.Listen, BinDir: protocol.BinDir,
+		Listen: protocol.Listen, BinDir: protocol.BinDir, StopUnderLoad: k.StopUnderLoad,
 	}
+}
+
+// afterLast is when the last reload's hand-over is over: at least 1.7 s
+// after its slow requests start, as after the others (a hand-over that
+// waits for 1 s slow requests, or start_server's 1 s --interval, is not
+// over 1 s after the reload), and not before the load window ends.
+func (s Spec) afterLast() time.Duration {
+	if len(s.ReloadAt) == 0 {
+		return s.Duration
+	}
+	return max(s.Duration, s.ReloadAt[len(s.ReloadAt)-1]+slowLead+1700*time.Millisecond)
+}
+
+// stopTail is how long the load goes on after a stop under load begins:
+// the stop's slow requests (1 s, begun slowLead before) end in it, and
+// what clients meet after the server is gone shows.
+const stopTail = 1500 * time.Millisecond
+
+// loadDuration is how long the load runs: through the stop, for a stop
+// under load.
+func (s Spec) loadDuration() time.Duration {
+	if s.StopUnderLoad {
+		return s.afterLast() + stopTail
+	}
+	return s.Duration
 }
 
 // Validate rejects specs that cannot make a meaningful run.
@@ -156,12 +184,16 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 	} else if err := e.waitHealthy(ctx, spec.Listen, 15*time.Second); err != nil {
 		r.Errors = append(r.Errors, "server did not become healthy: "+err.Error())
 	}
+	var recs []load.Record
+	var window time.Duration
 	if len(r.Errors) == 0 {
-		runLoad(ctx, e, spec, sd, r, progress)
+		recs, window = runLoad(ctx, e, spec, sd, r, progress)
 	}
 	r.Interrupted = ctx.Err() != nil
 
 	finish(bg, e, spec, sd, r)
+	// After finish: the stop's figures read the journal.
+	r.Summary, r.Final.Stop = analysis.Figures(r, recs, window)
 	return r, nil
 }
 
@@ -213,10 +245,10 @@ func portFree(addr string) error {
 
 // runLoad drives the load, the reloads and the slow requests, and fills in
 // the timeline, reloads and summary.
-func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, progress io.Writer) {
+func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, progress io.Writer) ([]load.Record, time.Duration) {
 	v := spec.Variant
 	unit := v.UnitName()
-	lr := e.startLoad(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.Duration,
+	lr := e.startLoad(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.loadDuration(),
 		KeepAlive: spec.Profile == protocol.KeepAlive, Timeout: spec.Timeout})
 	began := lr.Began()
 	since := func() time.Duration { return time.Since(began) }
@@ -253,12 +285,9 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			rl := reload(ctx, e, spec, i+1, since)
 			rl.Before = before
 			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
-			// Settle before the next reload's slow requests start. After
-			// the last one, at least 1.5 s as after the others, past the
-			// end of the load if need be: a hand-over that waits for 1 s
-			// slow requests, or start_server's 1 s --interval, is not
-			// over 1 s after the reload.
-			next := max(spec.Duration, at+slowLead+1700*time.Millisecond)
+			// Settle before the next reload's slow requests start (after
+			// the last one, before the stop's).
+			next := spec.afterLast()
 			if i+1 < len(spec.ReloadAt) {
 				next = spec.ReloadAt[i+1]
 			}
@@ -268,6 +297,13 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			reloads = append(reloads, rl)
 			fmt.Fprintf(progress, "  reload %d at %.1fs: exit %d, serving PID %d -> %d, systemd MainPID %d (%s/%s)\n",
 				rl.N, rl.StartMS/1000, rl.Exit, rl.Before.ServingPID, rl.Settled.ServingPID, rl.Settled.MainPID, rl.Settled.ActiveState, rl.Settled.SubState)
+		}
+		if spec.StopUnderLoad {
+			stopUnderLoad(ctx, e, spec, sd, r, began, &wg, func(s result.SlowRequest) {
+				slowMu.Lock()
+				r.Slow = append(r.Slow, s)
+				slowMu.Unlock()
+			}, progress)
 		}
 	})
 
@@ -289,7 +325,7 @@ loop:
 		reloads[i].FirstNewOKMS = firstNewOK(recs, reloads[i].StartMS)
 	}
 	r.Reloads = reloads
-	total := spec.Duration
+	total := spec.loadDuration()
 	if ctx.Err() != nil {
 		total = min(total, since())
 	}
@@ -299,10 +335,9 @@ loop:
 		r.History = &result.History{WindowMS: analysis.MS(total), Requests: len(recs), Data: data}
 	}
 	r.Timeline = result.Timeline{BinMS: 100, Bins: analysis.Bins(recs, 100*time.Millisecond, total)}
-	r.Summary = analysis.Summarize(recs, spec.Rate, total)
 	r.Failures = failureSamples(recs, 30)
-	r.Summary.SlowTotal, r.Summary.SlowDone = analysis.SlowCounts(r.Slow)
 	sortSlow(r.Slow)
+	return recs, total
 }
 
 // firstNewOK is how long after a reload the first successful response from
@@ -415,21 +450,10 @@ func sortSlow(s []result.SlowRequest) {
 func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result) {
 	v := spec.Variant
 	unit := v.UnitName()
-	r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
-	// Longer than systemd's own stop timeout (90 s by default), so a server
-	// that ignores SIGTERM shows as systemd's kill, not as our give-up. After
-	// an interrupt the user is waiting: give it a few seconds, then kill.
-	stopWait := 150 * time.Second
-	if r.Interrupted {
-		stopWait = 2 * time.Second
+	if r.Final.StopStarted.IsZero() {
+		r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
+		stopUnit(ctx, e, v, r)
 	}
-	t0 := time.Now()
-	_, r.Final.StopExit, _ = e.command(ctx, stopWait, "systemctl", "stop", unit)
-	if r.Final.StopExit != 0 && r.Interrupted {
-		e.command(ctx, 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", unit)
-		_, r.Final.StopExit, _ = e.command(ctx, 10*time.Second, "systemctl", "stop", unit)
-	}
-	r.Final.StopTookMS = analysis.MS(time.Since(t0))
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	// After the stop, so the journal shows how the unit ended too.
 	e.command(ctx, 10*time.Second, "journalctl", "--sync")
@@ -458,4 +482,85 @@ func journalLines(out string, max int) []string {
 		lines = append(lines[:max], fmt.Sprintf("… %d more lines cut", len(lines)-max))
 	}
 	return lines
+}
+
+// stopUnit stops the unit (and its socket, which would start it again for
+// the next client) and records how that went.
+func stopUnit(ctx context.Context, e env, v catalog.Variant, r *result.Result) {
+	units := []string{v.UnitName()}
+	if v.Socket {
+		units = append(units, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
+	}
+	// Longer than systemd's own stop timeout (90 s by default), so a server
+	// that ignores SIGTERM shows as systemd's kill, not as our give-up. After
+	// an interrupt the user is waiting: give it a few seconds, then kill.
+	stopWait := 150 * time.Second
+	if r.Interrupted || ctx.Err() != nil {
+		stopWait = 2 * time.Second
+	}
+	t0 := time.Now()
+	_, r.Final.StopExit, _ = e.command(context.WithoutCancel(ctx), stopWait, "systemctl", append([]string{"stop"}, units...)...)
+	if r.Final.StopExit != 0 && (r.Interrupted || ctx.Err() != nil) {
+		e.command(context.WithoutCancel(ctx), 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", v.UnitName())
+		_, r.Final.StopExit, _ = e.command(context.WithoutCancel(ctx), 10*time.Second, "systemctl", append([]string{"stop"}, units...)...)
+	}
+	r.Final.StopTookMS = analysis.MS(time.Since(t0))
+}
+
+// stopUnderLoad ends a run as an operator would stop a busy server: when
+// the last reload has settled, it records the unit's state and whether
+// systemd holds the main PID as its own child, starts slow requests, and
+// runs `systemctl stop` while the load goes on.
+func stopUnderLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, began time.Time,
+	wg *sync.WaitGroup, keep func(result.SlowRequest), progress io.Writer) {
+	v := spec.Variant
+	stopAt := spec.afterLast()
+	since := func() time.Duration { return time.Since(began) }
+	if !sleepUntil(ctx, began.Add(stopAt-slowLead-200*time.Millisecond)) {
+		return
+	}
+	r.Final.Snapshot = sd.Snapshot(ctx, v.UnitName(), spec.Listen, since())
+	r.Final.MainPIDAlien = mainPIDAlien(ctx, e, v.UnitName())
+	if !sleepUntil(ctx, began.Add(stopAt-slowLead)) {
+		return
+	}
+	for range spec.SlowPerReload {
+		wg.Go(func() {
+			s := e.slow(ctx, spec, 0, since)
+			s.AtStop = true
+			keep(s)
+		})
+	}
+	if !sleepUntil(ctx, began.Add(stopAt)) {
+		return
+	}
+	r.Final.StopAtMS, r.Final.StopStarted = analysis.MS(since()), time.Now().UTC()
+	stopUnit(ctx, e, v, r)
+	fmt.Fprintf(progress, "  stop at %.1fs under load: exit %d in %.0f ms (main PID alien: %s)\n",
+		r.Final.StopAtMS/1000, r.Final.StopExit, r.Final.StopTookMS, orUnknown(r.Final.MainPIDAlien))
+}
+
+// mainPIDAlien reads systemd's own view of the unit's main PID: "yes" when
+// it is not systemd's child (systemd then does not wait for it at stop),
+// "no", or "" when the dump does not say.
+func mainPIDAlien(ctx context.Context, e env, unit string) string {
+	out, _, _ := e.command(ctx, 10*time.Second, "systemd-analyze", "dump")
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "-> Unit ") {
+			in = strings.TrimSuffix(strings.TrimPrefix(l, "-> Unit "), ":") == unit
+			continue
+		}
+		if k, val, ok := strings.Cut(strings.TrimSpace(l), ":"); in && ok && k == "Main PID Alien" {
+			return strings.TrimSpace(val)
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

@@ -177,7 +177,7 @@ func TestRunSequence(t *testing.T) {
 	}
 	order := []string{"stage", "write /etc/systemd/system/gracelab-grace-pidfile.service", "systemctl daemon-reload",
 		"systemd-analyze verify", "systemctl start gracelab-grace-pidfile.service", "wait healthy", "load",
-		"systemctl reload gracelab-grace-pidfile.service", "systemctl stop gracelab-grace-pidfile.service", "journalctl -u",
+		"systemctl reload gracelab-grace-pidfile.service", "systemd-analyze dump", "systemctl stop gracelab-grace-pidfile.service", "journalctl -u",
 		"remove /etc/systemd/system/gracelab-grace-pidfile.service"}
 	last := -1
 	for _, step := range order {
@@ -193,15 +193,25 @@ func TestRunSequence(t *testing.T) {
 	if len(r.Reloads) != 3 || r.Reloads[2].Settled.ServingPID != 103 || r.Reloads[0].Before.ServingPID != 100 {
 		t.Errorf("reloads %+v", r.Reloads)
 	}
-	if len(r.Slow) != 9 || r.Summary.SlowDone != 9 {
-		t.Errorf("%d slow requests, %d done; want 9", len(r.Slow), r.Summary.SlowDone)
+	// A reload run stops under load: 3 slow requests per reload, 3 at the
+	// stop, which the stop's figures count apart.
+	if len(r.Slow) != 12 || r.Summary.SlowTotal != 9 || r.Summary.SlowDone != 9 {
+		t.Errorf("%d slow requests, %d of %d done at reloads; want 12, 9 of 9", len(r.Slow), r.Summary.SlowDone, r.Summary.SlowTotal)
 	}
 	if r.History == nil {
 		t.Fatal("no history stored")
 	}
 	recs, versions, err := history.Decode(r.History.Data)
-	if err != nil || len(recs) != r.History.Requests || len(recs) != r.Summary.Sent || versions[100] != "v1" {
-		t.Fatalf("history: %d records (%v), summary says %d, versions %v", len(recs), err, r.Summary.Sent, versions)
+	if err != nil || len(recs) != r.History.Requests || versions[100] != "v1" {
+		t.Fatalf("history: %d records (%v), versions %v", len(recs), err, versions)
+	}
+	st := r.Final.Stop
+	if r.Final.StopAtMS <= r.Reloads[2].StartMS || st == nil || st.SlowTotal != 3 {
+		t.Fatalf("stop at %.0f ms (last reload at %.0f ms), figures %+v; want a stop under load after the last reload",
+			r.Final.StopAtMS, r.Reloads[2].StartMS, st)
+	}
+	if r.Summary.Sent+st.InFlight+st.After != len(recs) || st.After == 0 {
+		t.Errorf("summary %d + in flight at the stop %d + after it %d != %d requests", r.Summary.Sent, st.InFlight, st.After, len(recs))
 	}
 	if !r.Final.UnitRemoved || r.Interrupted || len(r.Errors) > 0 || r.Final.AfterStop.Result != "success" {
 		t.Errorf("final %+v, interrupted %v, errors %v", r.Final, r.Interrupted, r.Errors)

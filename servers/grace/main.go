@@ -3,6 +3,8 @@
 package main
 
 import (
+	"syscall"
+
 	"github.com/facebookgo/grace/gracehttp"
 
 	"github.com/gracelab/gracelab/servers/sample"
@@ -13,6 +15,8 @@ func main() {
 	if err := sample.WritePIDFile(f.PIDFile); err != nil {
 		sample.Fatal("grace: write pid file: %v", err)
 	}
+	// The signals gracehttp itself handles.
+	sample.LogSignals(syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
 	if err := gracehttp.Serve(sample.Server(f.Listen)); err != nil {
 		sample.Fatal("grace: %v", err)
 	}

@@ -112,9 +112,32 @@ func Fatal(format string, args ...any) {
 	os.Exit(1)
 }
 
+// LogSignals writes a line to stderr for each of sigs this process
+// receives, so the journal places every signal in time (the lab reads
+// these lines). Pass only signals the server already handles: catching
+// one of those changes nothing, catching another would cancel its
+// default action.
+func LogSignals(sigs ...syscall.Signal) {
+	c := make(chan os.Signal, 8)
+	for _, s := range sigs {
+		signal.Notify(c, s)
+	}
+	names := map[os.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT", syscall.SIGHUP: "SIGHUP", syscall.SIGUSR2: "SIGUSR2"}
+	go func() {
+		for s := range c {
+			name := names[s]
+			if name == "" {
+				name = s.String()
+			}
+			fmt.Fprintf(os.Stderr, "gracelab: PID %d received %s\n", os.Getpid(), name)
+		}
+	}()
+}
+
 // ServeUntilSignal serves on ln until SIGTERM or SIGINT, then shuts down
 // gracefully: in-flight requests finish, new connections are refused.
 func ServeUntilSignal(srv *http.Server, ln net.Listener) error {
+	LogSignals(syscall.SIGTERM, syscall.SIGINT)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	errc := make(chan error, 1)

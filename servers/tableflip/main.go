@@ -32,6 +32,7 @@ func main() {
 		sample.Fatal("tableflip: %v", err)
 	}
 	defer upg.Stop()
+	sample.LogSignals(syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 
 	go func() {
 		sig := make(chan os.Signal, 1)

@@ -1,0 +1,125 @@
+package analysis
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+// SplitAtStop parts a run stopped under load at stopAt: the requests
+// answered (or failed) before the stop began, which the reload questions
+// judge, and the rest, which the stop is judged on.
+func SplitAtStop(recs []load.Record, stopAt time.Duration) (before, after []load.Record) {
+	for _, r := range recs {
+		if r.Scheduled < stopAt && r.End() < stopAt {
+			before = append(before, r)
+		} else {
+			after = append(after, r)
+		}
+	}
+	return before, after
+}
+
+// Stop computes what the clients and the journal saw of a stop under
+// load: recs are the requests SplitAtStop put after it, slow the run's
+// slow requests, journal the unit's journal lines, started the wall-clock
+// time the stop began.
+func Stop(recs []load.Record, stopAt time.Duration, slow []result.SlowRequest, journal []string, started time.Time) *result.StopSummary {
+	s := &result.StopSummary{}
+	for _, r := range recs {
+		if r.Sent < stopAt {
+			s.InFlight++
+			if r.Class == load.OK {
+				s.InFlightOK++
+			}
+		} else {
+			s.After++
+			if r.Class == load.Refused {
+				s.Refused++
+			}
+		}
+		if r.Class != load.OK && r.Class != load.Refused {
+			s.Lost++
+			if s.LostByClass == nil {
+				s.LostByClass = map[string]int{}
+			}
+			s.LostByClass[r.Class.String()]++
+		}
+	}
+	for _, sr := range slow {
+		if sr.AtStop {
+			s.SlowTotal++
+			if sr.Outcome == "completed" {
+				s.SlowDone++
+			}
+		}
+	}
+	s.Signals = Signals(journal, started)
+	return s
+}
+
+var (
+	// systemd's unit_kill_context logs each SIGKILL (and SIGABRT) it sends.
+	killedLine = regexp.MustCompile(`Killing process (\d+) \(.*\) with signal (SIG[A-Z0-9]+)`)
+	// The sample servers log each signal they receive (package sample).
+	receivedLine = regexp.MustCompile(`gracelab: PID (\d+) received (SIG[A-Z0-9]+)`)
+)
+
+// JournalTime is the layout of `journalctl -o short-iso-precise`.
+const JournalTime = "2006-01-02T15:04:05.000000-0700"
+
+// Signals lists the journal's signal lines from started on, with their
+// time after it.
+func Signals(journal []string, started time.Time) []result.SignalSeen {
+	var out []result.SignalSeen
+	for _, line := range journal {
+		if len(line) < len(JournalTime) {
+			continue
+		}
+		at, err := time.Parse(JournalTime, line[:len(JournalTime)])
+		if err != nil || at.Before(started) {
+			continue
+		}
+		by, m := "systemd sent", killedLine.FindStringSubmatch(line)
+		if m == nil {
+			by, m = "server received", receivedLine.FindStringSubmatch(line)
+		}
+		if m == nil {
+			continue
+		}
+		pid, _ := strconv.Atoi(m[1])
+		out = append(out, result.SignalSeen{AfterMS: MS(at.Sub(started)), PID: pid, Signal: m[2], By: by})
+	}
+	return out
+}
+
+// FirstSIGKILL is when systemd first sent SIGKILL after the stop began,
+// and whether it did.
+func FirstSIGKILL(s *result.StopSummary) (float64, bool) {
+	for _, sig := range s.Signals {
+		if sig.By == "systemd sent" && sig.Signal == "SIGKILL" {
+			return sig.AfterMS, true
+		}
+	}
+	return 0, false
+}
+
+// Figures computes a run's summary from its requests over the load
+// window, and, for a unit stopped under load, the stop's figures: then
+// the summary covers only what ended before the stop began.
+func Figures(r *result.Result, recs []load.Record, window time.Duration) (result.Summary, *result.StopSummary) {
+	var stop *result.StopSummary
+	if r.Final.StopAtMS > 0 {
+		stopAt := time.Duration(r.Final.StopAtMS * float64(time.Millisecond))
+		var after []load.Record
+		recs, after = SplitAtStop(recs, stopAt)
+		window = min(window, stopAt)
+		stop = Stop(after, stopAt, r.Slow, r.Journal, r.Final.StopStarted)
+	}
+	s := Summarize(recs, r.Load.Rate, window)
+	s.SlowTotal, s.SlowDone = SlowCounts(r.Slow)
+	return s, stop
+}

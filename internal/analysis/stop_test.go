@@ -1,0 +1,52 @@
+package analysis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/result"
+)
+
+func TestSignalsFromTheJournal(t *testing.T) {
+	started := time.Date(2026, 11, 25, 18, 57, 10, 500_000_000, time.UTC)
+	journal := []string{
+		"2026-11-25T18:57:09.000000+0000 vm systemd[1]: x.service: Killing process 7 (grace) with signal SIGKILL.", // before the stop
+		"2026-11-25T18:57:10.516214+0000 vm grace[212]: gracelab: PID 212 received SIGTERM",
+		"2026-11-25T18:57:10.516815+0000 vm systemd[1]: x.service: Killing process 212 (grace) with signal SIGKILL.",
+		"2026-11-25T18:57:10.600000+0000 vm systemd[1]: x.service: Deactivated successfully.",
+		"not a journal line",
+	}
+	got := Signals(journal, started)
+	want := []result.SignalSeen{{AfterMS: 16.214, PID: 212, Signal: "SIGTERM", By: "server received"}, {AfterMS: 16.815, PID: 212, Signal: "SIGKILL", By: "systemd sent"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("signals %+v, want %+v", got, want)
+	}
+	if at, ok := FirstSIGKILL(&result.StopSummary{Signals: got}); !ok || at != 16.815 {
+		t.Errorf("first SIGKILL %v %v", at, ok)
+	}
+}
+
+func TestStopSplitsAndCounts(t *testing.T) {
+	ms := time.Millisecond
+	stopAt := 100 * ms
+	recs := []load.Record{
+		{Scheduled: 10 * ms, Sent: 10 * ms, Latency: ms, Class: load.OK},      // before
+		{Scheduled: 90 * ms, Sent: 90 * ms, Latency: 50 * ms, Class: load.OK}, // in flight, answered
+		{Scheduled: 95 * ms, Sent: 95 * ms, Latency: 10 * ms, Class: load.EOF}, // in flight, lost
+		{Scheduled: 110 * ms, Sent: 110 * ms, Latency: ms, Class: load.Refused},
+		{Scheduled: 120 * ms, Sent: 120 * ms, Latency: ms, Class: load.Reset},
+	}
+	before, after := SplitAtStop(recs, stopAt)
+	if len(before) != 1 || len(after) != 4 {
+		t.Fatalf("split %d / %d, want 1 / 4", len(before), len(after))
+	}
+	slow := []result.SlowRequest{{Outcome: "completed"}, {AtStop: true, Outcome: "cut"}, {AtStop: true, Outcome: "completed"}}
+	s := Stop(after, stopAt, slow, nil, time.Time{})
+	if s.InFlight != 2 || s.InFlightOK != 1 || s.After != 2 || s.Refused != 1 || s.Lost != 2 || s.LostByClass["eof"] != 1 || s.SlowTotal != 2 || s.SlowDone != 1 {
+		t.Errorf("stop figures %+v", s)
+	}
+	if total, done := SlowCounts(slow); total != 1 || done != 1 {
+		t.Errorf("reload slow requests %d of %d, want 1 of 1 (the stop's counted apart)", done, total)
+	}
+}
