@@ -31,8 +31,8 @@ func TestStopSplitsAndCounts(t *testing.T) {
 	ms := time.Millisecond
 	stopAt := 100 * ms
 	recs := []load.Record{
-		{Scheduled: 10 * ms, Sent: 10 * ms, Latency: ms, Class: load.OK},      // before
-		{Scheduled: 90 * ms, Sent: 90 * ms, Latency: 50 * ms, Class: load.OK}, // in flight, answered
+		{Scheduled: 10 * ms, Sent: 10 * ms, Latency: ms, Class: load.OK},       // before
+		{Scheduled: 90 * ms, Sent: 90 * ms, Latency: 50 * ms, Class: load.OK},  // in flight, answered
 		{Scheduled: 95 * ms, Sent: 95 * ms, Latency: 10 * ms, Class: load.EOF}, // in flight, lost
 		{Scheduled: 110 * ms, Sent: 110 * ms, Latency: ms, Class: load.Refused},
 		{Scheduled: 120 * ms, Sent: 120 * ms, Latency: ms, Class: load.Reset},
