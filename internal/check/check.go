@@ -152,19 +152,23 @@ var Registry = []Check{
 	},
 	{
 		Name: "new_process_serves", Question: Tracking,
-		Says: "after every reload, a process that had not served before answers.",
+		Says: "after every reload, a process that had not served before answers, before the next reload (read from every " +
+			"request's serving PID, not from a probe at a fixed time).",
 		Eval: func(r *result.Result) (result.Outcome, string) {
 			if len(r.Reloads) == 0 {
 				return "", ""
 			}
-			var same []string
+			var none []string
 			for _, rl := range r.Reloads {
-				if rl.Settled.ServingPID == 0 || rl.Settled.ServingPID == rl.Before.ServingPID {
-					same = append(same, fmt.Sprintf("reload %d: PID %d before, %d after", rl.N, rl.Before.ServingPID, rl.Settled.ServingPID))
+				if r.History == nil && (rl.Settled.ServingPID == 0 || rl.Settled.ServingPID == rl.Before.ServingPID) {
+					// Schema 1 holds no history: its probe is all there is.
+					none = append(none, fmt.Sprintf("reload %d: PID %d before, %d after", rl.N, rl.Before.ServingPID, rl.Settled.ServingPID))
+				} else if r.History != nil && rl.FirstNewOKMS < 0 {
+					none = append(none, fmt.Sprintf("reload %d (exit %d)", rl.N, rl.Exit))
 				}
 			}
-			if len(same) > 0 {
-				return fail("no new serving process: %s", strings.Join(same, "; "))
+			if len(none) > 0 {
+				return fail("%d of %d reloads started no new serving process: %s", len(none), len(r.Reloads), strings.Join(none, "; "))
 			}
 			return pass("after every reload a new process served")
 		},

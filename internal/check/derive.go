@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
@@ -27,5 +28,7 @@ func Derive(r *result.Result) (*result.Result, error) {
 	d := *r
 	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
 	d.Summary, d.Final.Stop = analysis.Figures(r, recs, window)
+	d.Reloads = slices.Clone(r.Reloads)
+	analysis.HandOvers(recs, d.Reloads, analysis.HandOverEnd(r, window))
 	return &d, nil
 }

@@ -194,6 +194,7 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 	finish(bg, e, spec, sd, r)
 	// After finish: the stop's figures read the journal.
 	r.Summary, r.Final.Stop = analysis.Figures(r, recs, window)
+	analysis.HandOvers(recs, r.Reloads, analysis.HandOverEnd(r, window))
 	return r, nil
 }
 
@@ -321,9 +322,6 @@ loop:
 	}
 	recs := lr.Wait()
 	wg.Wait()
-	for i := range reloads {
-		reloads[i].FirstNewOKMS = firstNewOK(recs, reloads[i].StartMS)
-	}
 	r.Reloads = reloads
 	total := spec.loadDuration()
 	if ctx.Err() != nil {
@@ -338,29 +336,6 @@ loop:
 	r.Failures = failureSamples(recs, 30)
 	sortSlow(r.Slow)
 	return recs, total
-}
-
-// firstNewOK is how long after a reload the first successful response from
-// a process that had not served before it ended; -1 if none did.
-func firstNewOK(recs []load.Record, reloadMS float64) float64 {
-	at := time.Duration(reloadMS * float64(time.Millisecond))
-	old := map[int32]bool{}
-	for i := range recs {
-		if recs[i].Class == load.OK && recs[i].End() < at {
-			old[recs[i].PID] = true
-		}
-	}
-	first := time.Duration(-1)
-	for i := range recs {
-		rc := &recs[i]
-		if rc.Class == load.OK && rc.PID != 0 && !old[rc.PID] && rc.End() >= at && (first < 0 || rc.End() < first) {
-			first = rc.End()
-		}
-	}
-	if first < 0 {
-		return -1
-	}
-	return analysis.MS(first - at)
 }
 
 // SkipError says a run does not apply to this lab (no result is made).
