@@ -107,7 +107,7 @@ func List(w io.Writer) {
 	for _, k := range kind.All {
 		fmt.Fprintf(w, "  %-15s %s\n", k.Name, k.Says)
 	}
-	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (15s)\n", strings.Join(protocol.Profiles(), ", "))
+	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (%s)\n", strings.Join(protocol.Profiles(), ", "), DefaultDuration)
 }
 
 // Reload is experiment:reload <server>: every variant of one server.

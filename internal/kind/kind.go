@@ -87,21 +87,31 @@ var All = []Kind{
 		Checks: checks("old_process_keeps_serving"),
 	},
 	{
-		Name: "soak", Readme: "soak", Duration: 53 * time.Second, Schedule: everySecond, SlowPerReload: 1,
+		Name: "soak", Readme: "soak", Duration: 33 * time.Second, Schedule: every(time.Second), SlowPerReload: 1,
 		Profiles: []string{protocol.KeepAlive}, Applies: func(v catalog.Variant) bool { return v.Soak },
-		Says: "50 reloads in a row, one a second, under keep-alive load: it passes when no request failed, " +
-			"every reload handed over, and the unit ends with no more processes, descriptors or memory than a leak allows.",
+		Says: "30 reloads in a row, one a second, under keep-alive load: it passes when no request failed, " +
+			"every reload handed over to a new process before the next, and the unit ends with no more processes, " +
+			"descriptors or memory than a leak allows.",
+		Checks: checks("new_process_serves", "no_leak"),
+	},
+	{
+		Name: "soak-3s", Readme: "soak", Duration: 39 * time.Second, Schedule: every(3 * time.Second), SlowPerReload: 1,
+		Profiles: []string{protocol.KeepAlive}, Applies: func(v catalog.Variant) bool { return v.Soak },
+		Says: "the soak at a slower pace, 12 reloads one every 3 s: a reload that starts nothing here is broken, " +
+			"not merely too fast for the library.",
 		Checks: checks("new_process_serves", "no_leak"),
 	},
 }
 
-// everySecond reloads once a second, leaving 3 s at the end to settle.
-func everySecond(d time.Duration) []time.Duration {
-	var out []time.Duration
-	for at := time.Second; at <= d-3*time.Second; at += time.Second {
-		out = append(out, at)
+// every reloads once per pace, leaving 3 s at the end to settle.
+func every(pace time.Duration) func(d time.Duration) []time.Duration {
+	return func(d time.Duration) []time.Duration {
+		var out []time.Duration
+		for at := pace; at <= d-3*time.Second; at += pace {
+			out = append(out, at)
+		}
+		return out
 	}
-	return out
 }
 
 // Names lists the kinds' names.
