@@ -176,7 +176,7 @@ func TestRunSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := []string{"stage", "write /etc/systemd/system/gracelab-grace-pidfile.service", "systemctl daemon-reload",
-		"systemd-analyze verify", "systemctl start gracelab-grace-pidfile.service", "wait healthy", "load",
+		"systemctl start gracelab-grace-pidfile.service", "wait healthy", "load",
 		"systemctl reload gracelab-grace-pidfile.service", "systemd-analyze dump", "systemctl stop gracelab-grace-pidfile.service", "journalctl -u",
 		"remove /etc/systemd/system/gracelab-grace-pidfile.service"}
 	last := -1
@@ -186,6 +186,10 @@ func TestRunSequence(t *testing.T) {
 			t.Fatalf("%q missing or out of order in:\n%s", step, strings.Join(f.calls, "\n"))
 		}
 		last += i + 1
+	}
+	// verify runs beside the start, and is done before the load.
+	if v := index(f.calls, "systemd-analyze verify"); v < 0 || v > index(f.calls, "load") {
+		t.Errorf("systemd-analyze verify missing or after the load start in:\n%s", strings.Join(f.calls, "\n"))
 	}
 	if n := strings.Count(strings.Join(f.calls, "\n"), "systemctl reload "); n != 3 {
 		t.Errorf("%d reloads, want 3", n)
