@@ -5,11 +5,14 @@ package observe
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
@@ -167,6 +170,11 @@ func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Durat
 		snap.ServingPID, snap.ServingVersion = pid, version
 		snap.ServingAncestors = Ancestors(pid)
 		snap.ServingFDs, snap.ServingRSSKB = Usage(pid)
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			p, _ := strconv.Atoi(port)
+			snap.ServingListener = Listener(pid, p)
+		}
+		snap.ServingWaits = Waits(pid)
 	}
 	if snap.MainPID > 0 {
 		snap.MainFDs, snap.MainRSSKB = Usage(snap.MainPID)
@@ -204,4 +212,81 @@ func Usage(pid int) (fds, rssKB int) {
 		}
 	}
 	return fds, rssKB
+}
+
+// Listener describes the listening socket on port that process pid holds:
+// its descriptor and the flags the kernel shows for it (octal, as in
+// /proc/PID/fdinfo; 04000 is O_NONBLOCK). Empty when it holds none.
+func Listener(pid, port int) string {
+	inodes := listenInodes(port)
+	if len(inodes) == 0 {
+		return ""
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		link, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil || !inodes[link] {
+			continue
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, e.Name()))
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				flags := strings.TrimSpace(v)
+				mode := "blocking"
+				if n, err := strconv.ParseInt(flags, 8, 64); err == nil && n&syscall.O_NONBLOCK != 0 {
+					mode = "non-blocking"
+				}
+				out = append(out, fmt.Sprintf("fd %s flags %s (%s)", e.Name(), flags, mode))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// listenInodes are the "socket:[inode]" names of the sockets listening on
+// port, from /proc/net/tcp and tcp6.
+func listenInodes(port int) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, _ := os.ReadFile(f)
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 10 || fs[3] != "0A" {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if p, err := strconv.ParseInt(hexPort, 16, 32); ok && err == nil && int(p) == port {
+				out["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	return out
+}
+
+// Waits says where the threads of process pid sleep in the kernel
+// (/proc/PID/task/*/wchan), as "name×count" in order of count.
+func Waits(pid int) string {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	n := map[string]int{}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/wchan", pid, t.Name()))
+		w := strings.TrimSpace(string(b))
+		if err != nil || w == "" || w == "0" {
+			w = "running"
+		}
+		n[w]++
+	}
+	names := make([]string, 0, len(n))
+	for w := range n {
+		names = append(names, w)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return n[names[i]] > n[names[j]] || n[names[i]] == n[names[j]] && names[i] < names[j]
+	})
+	for i, w := range names {
+		names[i] = fmt.Sprintf("%s×%d", w, n[w])
+	}
+	return strings.Join(names, ", ")
 }

@@ -108,6 +108,10 @@ type LoadProfile struct {
 	Upgrade string `json:"upgrade,omitempty"`
 	// ClientPriority says how the load client was scheduled ("nice -10").
 	ClientPriority string `json:"client_priority,omitempty"`
+	// Began is when the load's clock started, on the wall clock: it places
+	// the journal's lines (a server's receipt of a signal, say) among the
+	// requests.
+	Began time.Time `json:"began,omitzero"`
 }
 
 // Snapshot is what systemd reported and who served, at one moment.
@@ -133,6 +137,11 @@ type Snapshot struct {
 	ServingRSSKB int `json:"serving_rss_kb,omitempty"`
 	MainFDs      int `json:"main_fds,omitempty"`
 	MainRSSKB    int `json:"main_rss_kb,omitempty"`
+	// ServingListener is the serving process's listening socket and its
+	// flags (blocking or not); ServingWaits where its threads sleep in the
+	// kernel. They explain a process that no longer notices a close.
+	ServingListener string `json:"serving_listener,omitempty"`
+	ServingWaits    string `json:"serving_waits,omitempty"`
 }
 
 // Reload is one `systemctl reload` (or restart) during the load.
@@ -228,7 +237,10 @@ type Final struct {
 	StopStarted time.Time `json:"stop_started,omitzero"`
 	// MainPIDAlien is systemd's own view just before the stop, from
 	// `systemd-analyze dump` ("Main PID Alien:"): yes, no, or "" if unread.
-	MainPIDAlien  string       `json:"main_pid_alien,omitempty"`
+	MainPIDAlien string `json:"main_pid_alien,omitempty"`
+	// StopWaits, for a stop still under way after stopWatch, is each
+	// process of the unit then: its listener and where its threads sleep.
+	StopWaits     []string     `json:"stop_waits,omitempty"`
 	StopExit      int          `json:"stop_exit"`
 	StopTookMS    float64      `json:"stop_took_ms"`
 	AfterStop     Snapshot     `json:"after_stop"`

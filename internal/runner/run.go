@@ -21,6 +21,7 @@ import (
 	"github.com/gracelab/gracelab/internal/history"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
+	"github.com/gracelab/gracelab/internal/observe"
 	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/lab/catalog"
@@ -264,6 +265,7 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 	lr := e.startLoad(ctx, load.Config{URL: "http://" + spec.Listen + "/", Rate: spec.Rate, Duration: spec.loadDuration(),
 		KeepAlive: spec.Profile == protocol.KeepAlive, Timeout: spec.Timeout})
 	began := lr.Began()
+	r.Load.Began = began.UTC()
 	since := func() time.Duration { return time.Since(began) }
 
 	var wg sync.WaitGroup
@@ -439,7 +441,7 @@ func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result
 	unit := v.UnitName()
 	if r.Final.StopStarted.IsZero() {
 		r.Final.Snapshot = sd.Snapshot(ctx, unit, spec.Listen, 0)
-		stopUnit(ctx, e, v, r)
+		stopUnit(ctx, e, v, spec.Listen, r)
 	}
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
 	// After the stop, so the journal shows how the unit ended too.
@@ -473,7 +475,7 @@ func journalLines(out string, max int) []string {
 
 // stopUnit stops the unit (and its socket, which would start it again for
 // the next client) and records how that went.
-func stopUnit(ctx context.Context, e env, v catalog.Variant, r *result.Result) {
+func stopUnit(ctx context.Context, e env, v catalog.Variant, listen string, r *result.Result) {
 	units := []string{v.UnitName()}
 	if v.Socket {
 		units = append(units, strings.TrimSuffix(v.UnitName(), ".service")+".socket")
@@ -486,7 +488,12 @@ func stopUnit(ctx context.Context, e env, v catalog.Variant, r *result.Result) {
 		stopWait = 2 * time.Second
 	}
 	t0 := time.Now()
+	done := make(chan struct{})
+	watched := make(chan []string, 1)
+	go func() { watched <- watchStop(done, r.Final.Snapshot.CgroupPIDs, listen) }()
 	_, r.Final.StopExit, _ = e.command(context.WithoutCancel(ctx), stopWait, "systemctl", append([]string{"stop"}, units...)...)
+	close(done)
+	r.Final.StopWaits = <-watched
 	if r.Final.StopExit != 0 && (r.Interrupted || ctx.Err() != nil) {
 		e.command(context.WithoutCancel(ctx), 10*time.Second, "systemctl", "kill", "--signal=SIGKILL", v.UnitName())
 		_, r.Final.StopExit, _ = e.command(context.WithoutCancel(ctx), 10*time.Second, "systemctl", append([]string{"stop"}, units...)...)
@@ -522,7 +529,7 @@ func stopUnderLoad(ctx context.Context, e env, spec Spec, sd observer, r *result
 		return
 	}
 	r.Final.StopAtMS, r.Final.StopStarted = analysis.MS(since()), time.Now().UTC()
-	stopUnit(ctx, e, v, r)
+	stopUnit(ctx, e, v, spec.Listen, r)
 	fmt.Fprintf(progress, "  stop at %.1fs under load: exit %d in %.0f ms (main PID alien: %s)\n",
 		r.Final.StopAtMS/1000, r.Final.StopExit, r.Final.StopTookMS, orUnknown(r.Final.MainPIDAlien))
 }
@@ -550,4 +557,27 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// stopWatch is how long a stop may take before the unit's processes are
+// looked at: a drain of the 1 s slow requests is over by then.
+const stopWatch = 3 * time.Second
+
+// watchStop records, if the stop is still under way after stopWatch, each
+// of the unit's processes: its listener and where its threads sleep.
+func watchStop(done <-chan struct{}, pids []int, listen string) []string {
+	select {
+	case <-done:
+		return nil
+	case <-time.After(stopWatch):
+	}
+	_, p, _ := net.SplitHostPort(listen)
+	port, _ := strconv.Atoi(p)
+	var out []string
+	for _, pid := range pids {
+		if w := observe.Waits(pid); w != "" {
+			out = append(out, fmt.Sprintf("PID %d: listener %s; threads in %s", pid, orNone(observe.Listener(pid, port)), w))
+		}
+	}
+	return out
 }
