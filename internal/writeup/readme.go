@@ -77,6 +77,8 @@ func readme(m *model) []byte {
 			readmeFindings(&p, m, m.cellsWhere(func(k key) bool { return k.Experiment == x }), reloadFindings)
 		}
 	}
+	readmeStop(&p, m)
+	readmeSoak(&p, m)
 	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")
 	for _, s := range m.servers() {

@@ -1,0 +1,247 @@
+package writeup
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gracelab/gracelab/internal/analysis"
+	"github.com/gracelab/gracelab/internal/kind"
+	"github.com/gracelab/gracelab/internal/rate"
+)
+
+// Primary sources the stop findings rest on.
+const (
+	srcAlienSet252   = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L157-L182"
+	srcAlienSet257   = "https://github.com/systemd/systemd/blob/v257/src/core/service.c#L238-L246"
+	srcKillMain252   = "https://github.com/systemd/systemd/blob/v252/src/core/unit.c#L4577-L4594"
+	srcKillOne257    = "https://github.com/systemd/systemd/blob/v257/src/core/unit.c#L4771-L4807"
+	srcKillCgroup252 = "https://github.com/systemd/systemd/blob/v252/src/core/unit.c#L4614-L4643"
+	srcEnterSig252   = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L1965-L2005"
+	srcEnterSig257   = "https://github.com/systemd/systemd/blob/v257/src/core/service.c#L2240-L2278"
+	srcDead252       = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L1822-L1827"
+	srcReloadPID252  = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L3763-L3770"
+	srcGraceSigterm  = "https://github.com/facebookgo/grace/blob/75cf19382434e82df4dd84953f566b8ad23d6e9e/gracehttp/http.go#L152-L157"
+)
+
+// stopRow is one variant in one environment: its reload runs' stops.
+type stopRow struct {
+	server, name     string // the variant's
+	variant          string // its link
+	env              env
+	runs             int
+	alien, notAlien  int // systemd's view of the main PID just before the stop
+	killed           int // runs where systemd sent SIGKILL during the stop
+	killedAlien      int
+	killedNotAlien   int
+	killAfter        []float64 // ms from the stop to the first SIGKILL
+	killedSuccess    int       // of the killed, Result=success all the same
+	slowCut, slowAll int
+	lostRuns, lost   int
+	lostBy           map[string]int
+	stopMS           []float64
+}
+
+// stopRows gathers the stops of every reload run, by variant and
+// environment, in catalog order.
+func (m *model) stopRows() []*stopRow {
+	var out []*stopRow
+	for _, vr := range m.byVariant() {
+		byEnv := map[env]*stopRow{}
+		for _, r := range vr.allReload {
+			st := r.Final.Stop
+			if st == nil || r.Final.StopAtMS <= 0 {
+				continue
+			}
+			e := envOf(r)
+			row := byEnv[e]
+			if row == nil {
+				row = &stopRow{server: vr.server, name: vr.variant, variant: vr.name(), env: e, lostBy: map[string]int{}}
+				byEnv[e] = row
+			}
+			row.runs++
+			switch r.Final.MainPIDAlien {
+			case "yes":
+				row.alien++
+			case "no":
+				row.notAlien++
+			}
+			if at, ok := analysis.FirstSIGKILL(st); ok {
+				row.killed++
+				row.killAfter = append(row.killAfter, at)
+				if r.Final.AfterStop.Result == "success" {
+					row.killedSuccess++
+				}
+				switch r.Final.MainPIDAlien {
+				case "yes":
+					row.killedAlien++
+				case "no":
+					row.killedNotAlien++
+				}
+			}
+			row.slowAll += st.SlowTotal
+			row.slowCut += st.SlowTotal - st.SlowDone
+			if st.Lost > 0 {
+				row.lostRuns++
+				row.lost += st.Lost
+				for c, n := range st.LostByClass {
+					row.lostBy[c] += n
+				}
+			}
+			row.stopMS = append(row.stopMS, r.Final.StopTookMS)
+		}
+		for _, e := range m.envs {
+			if row := byEnv[e]; row != nil {
+				out = append(out, row)
+			}
+		}
+	}
+	return out
+}
+
+func medianOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// readmeStop is the stop under load: SIGKILLs at once, requests dropped.
+func readmeStop(p *page, m *model) {
+	rows := m.stopRows()
+	if len(rows) == 0 {
+		return
+	}
+	p.heading(3, "Stopping under load")
+	p.para("Each `%s` run ends with `systemctl stop` while the load still runs and %d slow requests (1 s each) are in flight, "+
+		"2 s after the last reload. Just before it the runner reads systemd's own view of the main process "+
+		"(`systemd-analyze dump`: `Main PID Alien:`, *yes* when it is not systemd's child). The journal shows each SIGKILL "+
+		"systemd sends (it logs `Killing process … with signal SIGKILL`) and each signal a sample server receives (they log it). "+
+		"*Lost at the stop* counts requests in flight when the stop began, or sent after it, that failed otherwise than "+
+		"*connection refused*: refused is how a stopped server turns clients away; a reset or an EOF means the connection "+
+		"was accepted and then dropped.", kind.Base().Name, kind.Base().SlowPerReload)
+	var trows [][]string
+	var alien, alienKilled, notAlien, notAlienKilled, killed, killedSuccess int
+	var after []float64
+	for _, r := range rows {
+		killText := rate.Rate{K: r.killed, N: r.runs}.Text()
+		if r.killed > 0 {
+			killText += fmt.Sprintf(", median %s ms after the stop began", ms(medianOf(r.killAfter)))
+		}
+		lostText := rate.Rate{K: r.lostRuns, N: r.runs}.Text()
+		if r.lost > 0 {
+			lostText += fmt.Sprintf("; %d lost (%s)", r.lost, analysis.ClassList(r.lostBy))
+		}
+		trows = append(trows, []string{r.variant, r.env.label(), fmt.Sprintf("%d of %d", r.alien, r.runs), killText,
+			fmt.Sprintf("%d of %d", r.slowCut, r.slowAll), lostText, ms(medianOf(r.stopMS))})
+		alien += r.alien
+		alienKilled += r.killedAlien
+		notAlien += r.notAlien
+		notAlienKilled += r.killedNotAlien
+		killed += r.killed
+		killedSuccess += r.killedSuccess
+		after = append(after, r.killAfter...)
+	}
+	p.table([]string{"Variant", "Environment", "Main PID not systemd's child", "Runs where systemd sent SIGKILL",
+		"Slow requests cut", "Runs that lost requests at the stop", "Stop took (median ms)"}, trows)
+	if killed == 0 {
+		p.para("systemd sent no SIGKILL during any stop.")
+		return
+	}
+	p.para("**SIGKILL right after SIGTERM.** Of the %s where systemd held a main PID that was not its child, it sent SIGKILL "+
+		"during the stop in %d; of the %s where the main PID was its child, in %d. The SIGKILLs came a median %s ms after "+
+		"the stop began, instead of after `TimeoutStopSec=` (90 s), and the slow requests in flight were cut. In %d of the %d "+
+		"runs with a SIGKILL, systemd still reported `Result=success`, so only the journal tells.",
+		plural(alien, "run", "runs"), alienKilled, plural(notAlien, "run", "runs"), notAlienKilled, ms(medianOf(after)), killedSuccess, killed)
+	p.para("Why, in systemd's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
+		"systemd at that moment ([v252](%s), [v257](%s)); the flag is not looked at again when the process is later reparented. "+
+		"grace starts the new process as a child of the old one, which then gets SIGTERM from its successor ([gracehttp](%s)); "+
+		"systemd re-reads the PID file as soon as `ExecReload=` exits ([v252](%s)), so whether it reads the new PID while the old "+
+		"parent still lives is a race. At stop, `unit_kill_context()` sends SIGTERM to the main PID but counts an alien one as "+
+		"nothing to wait for ([v252](%s), [v257](%s)); the rest of the cgroup is waited for only if some *other* process got the "+
+		"signal ([v252](%s)). With nothing to wait for, `service_enter_signal()` goes straight on to SIGKILL "+
+		"([v252](%s), [v257](%s)), and every step passes `SERVICE_SUCCESS`, hence `Result=success` ([v252](%s)).",
+		srcAlienSet252, srcAlienSet257, srcGraceSigterm, srcReloadPID252, srcKillMain252, srcKillOne257, srcKillCgroup252,
+		srcEnterSig252, srcEnterSig257, srcDead252)
+	if mit := mitigation(rows); mit != "" {
+		p.para("%s", mit)
+	}
+}
+
+// mitigation sets grace's pidfile-wait, whose ExecReload= waits for the
+// old process, against the blog post's unit.
+func mitigation(rows []*stopRow) string {
+	var parts []string
+	for _, r := range rows {
+		if r.server == "grace" && (r.name == "pidfile" || r.name == "pidfile-wait") {
+			parts = append(parts, fmt.Sprintf("%s on systemd %s: main PID alien in %d of %d runs, SIGKILL in %s",
+				r.variant, r.env.Systemd, r.alien, r.runs, rate.Rate{K: r.killed, N: r.runs}.Text()))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "**What avoids it.** An `ExecReload=` that waits until the old process has exited, so that systemd reads the PID file " +
+		"once the new process is its own child (variant `pidfile-wait`), against the blog post's unit:\n\n- " + strings.Join(parts, "\n- ")
+}
+
+// readmeSoak counts, per soak pace, the reloads that started nothing.
+func readmeSoak(p *page, m *model) {
+	type row struct {
+		variant, pace string
+		env           env
+		runs          int
+		reloads, gens int
+		exit0Nothing  int
+	}
+	var rows []row
+	for _, k := range kind.All {
+		if k.Name != "soak" && k.Name != "soak-3s" {
+			continue
+		}
+		for _, vr := range m.byVariant() {
+			byEnv := map[env]*row{}
+			for _, c := range m.cellsWhere(func(kk key) bool {
+				return kk.Experiment == k.Name && kk.Server == vr.server && kk.Variant == vr.variant
+			}) {
+				for _, e := range c.envs(m.envs) {
+					for _, r := range c.runs[e] {
+						x := byEnv[e]
+						if x == nil {
+							x = &row{variant: vr.name(), pace: k.Name, env: e}
+							byEnv[e] = x
+						}
+						x.runs++
+						x.reloads += len(r.Reloads)
+						x.gens += analysis.Generations(r.Reloads)
+						for _, rl := range r.Reloads {
+							if rl.FirstNewOKMS < 0 && rl.Exit == 0 {
+								x.exit0Nothing++
+							}
+						}
+					}
+				}
+			}
+			for _, e := range m.envs {
+				if x := byEnv[e]; x != nil {
+					rows = append(rows, *x)
+				}
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p.heading(3, "Reloads that started nothing")
+	p.para("In the soaks, a reload *handed over* when a process that had not served before answered a request after it and " +
+		"before the next reload, read from every request's serving PID. `soak` reloads once a second, `soak-3s` once every 3 s.")
+	var trows [][]string
+	for _, x := range rows {
+		trows = append(trows, []string{x.variant, code(x.pace), x.env.label(), fmt.Sprintf("%d", x.runs),
+			fmt.Sprintf("%d of %d", x.gens, x.reloads), fmt.Sprintf("%d", x.exit0Nothing)})
+	}
+	p.table([]string{"Variant", "Soak", "Environment", "Runs", "Reloads that handed over", "`systemctl reload` exited 0 and nothing new served"}, trows)
+}
