@@ -121,5 +121,37 @@ func Figures(r *result.Result, recs []load.Record, window time.Duration) (result
 	}
 	s := Summarize(recs, r.Load.Rate, window)
 	s.SlowTotal, s.SlowDone = SlowCounts(r.Slow)
+	if !r.Load.Began.IsZero() {
+		s.DroppedAfterTermMS, s.DroppedNoTerm = DroppedAfterSIGTERM(recs, Signals(r.Journal, r.Load.Began))
+	}
 	return s, stop
+}
+
+// maxDropped bounds the dropped requests kept per run.
+const maxDropped = 100
+
+// DroppedAfterSIGTERM times each request the server accepted and then
+// dropped (EOF or reset) against the last SIGTERM a server process
+// received before it ended: how long after it, in ms. sigs are the
+// journal's signal lines on the load's clock.
+func DroppedAfterSIGTERM(recs []load.Record, sigs []result.SignalSeen) (after []float64, noTerm int) {
+	for _, r := range recs {
+		if r.Class != load.EOF && r.Class != load.Reset {
+			continue
+		}
+		end := MS(r.End())
+		last := -1.0
+		for _, s := range sigs {
+			if s.By == "server received" && s.Signal == "SIGTERM" && s.AfterMS <= end {
+				last = s.AfterMS
+			}
+		}
+		switch {
+		case last < 0:
+			noTerm++
+		case len(after) < maxDropped:
+			after = append(after, end-last)
+		}
+	}
+	return after, noTerm
 }

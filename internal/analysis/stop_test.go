@@ -50,3 +50,24 @@ func TestStopSplitsAndCounts(t *testing.T) {
 		t.Errorf("reload slow requests %d of %d, want 1 of 1 (the stop's counted apart)", done, total)
 	}
 }
+
+func TestDroppedAfterSIGTERM(t *testing.T) {
+	ms := time.Millisecond
+	sigs := []result.SignalSeen{
+		{AfterMS: 100, Signal: "SIGUSR2", By: "server received"},
+		{AfterMS: 200, Signal: "SIGTERM", By: "server received"},
+		{AfterMS: 250, Signal: "SIGKILL", By: "systemd sent"},
+		{AfterMS: 900, Signal: "SIGTERM", By: "server received"},
+	}
+	recs := []load.Record{
+		{Scheduled: 150 * ms, Sent: 150 * ms, Latency: 10 * ms, Class: load.EOF},     // before any SIGTERM
+		{Scheduled: 230 * ms, Sent: 230 * ms, Latency: 10 * ms, Class: load.EOF},     // 40 ms after the first
+		{Scheduled: 300 * ms, Sent: 300 * ms, Latency: 10 * ms, Class: load.OK},      // not dropped
+		{Scheduled: 400 * ms, Sent: 400 * ms, Latency: 10 * ms, Class: load.Refused}, // refused, not dropped
+		{Scheduled: 950 * ms, Sent: 950 * ms, Latency: 10 * ms, Class: load.Reset},   // 60 ms after the second
+	}
+	after, none := DroppedAfterSIGTERM(recs, sigs)
+	if none != 1 || len(after) != 2 || after[0] != 40 || after[1] != 60 {
+		t.Fatalf("after %v, none %d; want [40 60], 1", after, none)
+	}
+}

@@ -217,6 +217,12 @@ type Summary struct {
 	FellBehind   bool           `json:"fell_behind"`
 	SlowTotal    int            `json:"slow_total"`
 	SlowDone     int            `json:"slow_completed"`
+	// DroppedAfterTermMS is, for each request accepted and then dropped
+	// (EOF or reset), how long after a server process last received
+	// SIGTERM it ended (the journal's receipt lines; at most 100 kept);
+	// DroppedNoTerm counts those with no SIGTERM before them.
+	DroppedAfterTermMS []float64 `json:"dropped_after_sigterm_ms,omitempty"`
+	DroppedNoTerm      int       `json:"dropped_no_sigterm,omitempty"`
 }
 
 // Process is a process found after the run.

@@ -2,8 +2,10 @@ package writeup
 
 import (
 	"fmt"
+	"github.com/gracelab/gracelab/internal/analysis"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gracelab/gracelab/internal/result"
 )
@@ -162,6 +164,7 @@ func envfileSection(p *page, c *cell, e env, manyEnvs bool) {
 		p.lines(lines)
 	}
 
+	outageSequence(p, r)
 	if len(r.Reloads) > 0 {
 		var rows [][]string
 		for _, rl := range r.Reloads {
@@ -204,4 +207,44 @@ func showPIDFile(show map[string]string) string {
 		return "(empty)"
 	}
 	return code(v)
+}
+
+// outageSequence is the journal from the first reload until the unit was
+// deactivated (systemd's lines and the servers' own), each with its time
+// after the reload, and what became of Restart=.
+func outageSequence(p *page, r *result.Result) {
+	if len(r.Reloads) == 0 || r.Load.Began.IsZero() {
+		return
+	}
+	reloadAt := r.Load.Began.Add(time.Duration(r.Reloads[0].StartMS * float64(time.Millisecond)))
+	var lines []string
+	deactivated := false
+	for _, l := range r.Journal {
+		if len(l) < len(analysis.JournalTime) {
+			continue
+		}
+		at, err := time.Parse(analysis.JournalTime, l[:len(analysis.JournalTime)])
+		if err != nil || at.Before(reloadAt.Add(-50*time.Millisecond)) {
+			continue
+		}
+		_, msg, ok := strings.Cut(l[len(analysis.JournalTime):], ": ")
+		if !ok {
+			continue
+		}
+		msg = strings.TrimPrefix(msg, r.Unit.Name+": ")
+		lines = append(lines, fmt.Sprintf("- +%s ms %s", ms(analysis.MS(at.Sub(reloadAt))), code(msg)))
+		if strings.Contains(msg, "Deactivated") || len(lines) >= 12 {
+			deactivated = strings.Contains(msg, "Deactivated")
+			break
+		}
+	}
+	if !deactivated {
+		return
+	}
+	p.para("The outage, from the journal (times after the first `systemctl reload` began; lines from `gracelab:` are the servers' own):")
+	p.lines(lines)
+	f := r.Final.Snapshot
+	p.para("The unit ended %s with `Result=%s` and %d restarts, under `Restart=%s`: the main process had exited on its own, "+
+		"so systemd stopped the rest of the unit's cgroup, and `on-failure` does not restart a unit whose result is success.",
+		stateText(f), f.Result, f.NRestarts, orNone(r.Unit.Show["Restart"]))
 }

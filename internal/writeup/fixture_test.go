@@ -329,6 +329,22 @@ func fixture(id, exp, server, variant string, env result.Env, sc scenario) *resu
 			r.Journal = append(r.Journal, stamp(2+2*i)+" systemd[1]: "+name+": Supervising process 4137 which is not our child. We'll most likely not notice when it exits.")
 		}
 	}
+	if exp == "reload" && !sc.untracked && (server == "tableflip" || server == "grace") {
+		// Stopped under load: tableflip's main PID is not systemd's child
+		// and is SIGKILLed at once; grace's drains.
+		r.Final.StopAtMS, r.Final.StopStarted = 5800, start.Add(5800*time.Millisecond)
+		r.Final.MainPIDAlien = "no"
+		st := &result.StopSummary{InFlight: 2, InFlightOK: 2, After: 40, Refused: 40, SlowTotal: 2, SlowDone: 2,
+			Signals: []result.SignalSeen{{AfterMS: 3.1, PID: pid, Signal: "SIGTERM", By: "server received"}}}
+		r.Journal = append(r.Journal, "2025-03-01T10:00:05.803100+0000 lab "+server+"[4137]: gracelab: PID 4137 received SIGTERM")
+		if server == "tableflip" {
+			r.Final.MainPIDAlien = "yes"
+			st.SlowDone, st.InFlightOK, st.Lost, st.LostByClass = 0, 0, 2, map[string]int{"eof": 2}
+			st.Signals = append(st.Signals, result.SignalSeen{AfterMS: 3.4, PID: pid, Signal: "SIGKILL", By: "systemd sent"})
+			r.Journal = append(r.Journal, "2025-03-01T10:00:05.803400+0000 lab systemd[1]: "+name+": Killing process 4137 (tableflip) with signal SIGKILL.")
+		}
+		r.Final.Stop = st
+	}
 	if id == "20250301T110000Z-2" {
 		// As the runner reads the journal from a second before the start,
 		// the end of the previous run of the same unit shows up.

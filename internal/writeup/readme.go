@@ -79,6 +79,7 @@ func readme(m *model) []byte {
 	}
 	readmeStop(&p, m)
 	readmeSoak(&p, m)
+	readmeExplain(&p, m)
 	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")
 	for _, s := range m.servers() {

@@ -181,7 +181,7 @@ func mitigation(rows []*stopRow) string {
 				r.variant, r.env.Systemd, r.alien, r.runs, rate.Rate{K: r.killed, N: r.runs}.Text()))
 		}
 	}
-	if len(parts) == 0 {
+	if !slices.ContainsFunc(rows, func(r *stopRow) bool { return r.server == "grace" && r.name == "pidfile-wait" }) {
 		return ""
 	}
 	return "**What avoids it.** An `ExecReload=` that waits until the old process has exited, so that systemd reads the PID file " +
