@@ -36,6 +36,9 @@ func Tasks(jobs []Job, suites []string, n int) []Task {
 	for r := 1; r <= n; r++ {
 		for _, s := range suites {
 			for _, j := range jobs {
+				if j.Kind.MaxRepeats > 0 && r > j.Kind.MaxRepeats {
+					continue
+				}
 				out = append(out, Task{Job: j, Suite: s, Repeat: r})
 			}
 		}
@@ -54,6 +57,9 @@ func weight(j Job) time.Duration {
 	}
 	if j.Kind.Deploy == "broken" {
 		w += 90 * time.Second
+	}
+	if j.Kind.Slow > time.Second {
+		w += j.Kind.Slow // its slow requests hold the run, or the stop does
 	}
 	return w
 }

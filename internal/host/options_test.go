@@ -50,7 +50,7 @@ func TestTargetsRejectUnknownNames(t *testing.T) {
 		want string
 	}{
 		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, plain, socket, starter, tableflip"},
-		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, mainpid, pidfile, pidfile-env, pidfile-wait, specifier"},
+		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, long, long-30, mainpid, pidfile, pidfile-env, pidfile-wait, specifier"},
 		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
 	}
 	for _, c := range cases {

@@ -39,6 +39,10 @@ type Kind struct {
 	// StopUnderLoad ends each run with `systemctl stop` while the load and
 	// slow requests still run, instead of after the load.
 	StopUnderLoad bool
+	// Slow is how long each slow request takes; 0 means a second.
+	Slow time.Duration
+	// MaxRepeats caps the batch's repeats of each cell; 0 means no cap.
+	MaxRepeats int
 }
 
 // Checks every kind shares, in report order.
@@ -61,13 +65,13 @@ func threeReloads(d time.Duration) []time.Duration {
 // oneDeploy is a single reload a third of the way in, then time to watch.
 func oneDeploy(d time.Duration) []time.Duration { return []time.Duration{d / 3} }
 
-func all(catalog.Variant) bool              { return true }
+func notLong(v catalog.Variant) bool        { return !v.Long }
 func upgradeVariant(v catalog.Variant) bool { return v.Upgrade }
 
 // All is every kind, in report order.
 var All = []Kind{
 	{
-		Name: "reload", Readme: "reload", Schedule: threeReloads, SlowPerReload: 3, Applies: all, StopUnderLoad: true,
+		Name: "reload", Readme: "reload", Schedule: threeReloads, SlowPerReload: 3, Applies: notLong, StopUnderLoad: true,
 		Says: "the installed build, reloaded under load at the times in the table above; the same binary throughout. " +
 			"The run ends with `systemctl stop` under load, slow requests in flight.",
 		Checks: checks("new_process_serves", "stop_drains"),
@@ -101,6 +105,19 @@ var All = []Kind{
 			"not merely too fast for the library.",
 		Checks: checks("new_process_serves", "no_leak"),
 	},
+	longRequests,
+}
+
+// longRequests is the experiment of issue 13's long requests: one reload
+// a second in, one 100 s request in flight across it and another across
+// the stop that follows 2 s later, under keep-alive load.
+var longRequests = Kind{
+	Name: "long", Readme: "reload", Duration: 3 * time.Second, Schedule: func(time.Duration) []time.Duration { return []time.Duration{time.Second} },
+	SlowPerReload: 1, Slow: 100 * time.Second, StopUnderLoad: true, MaxRepeats: 2,
+	Profiles: []string{protocol.KeepAlive}, Applies: func(v catalog.Variant) bool { return v.Long },
+	Says: "one 100 s request in flight across a reload, and another across the stop 2 s later: what the client gets, " +
+		"and how the stop ends, with systemd's default `TimeoutStopSec=` (90 s) and with 30 s.",
+	Checks: checks("new_process_serves", "stop_drains"),
 }
 
 // every reloads once per pace, leaving 3 s at the end to settle.

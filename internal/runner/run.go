@@ -4,6 +4,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,7 +59,7 @@ func DefaultSpec(k kind.Kind, v catalog.Variant) Spec {
 	return Spec{
 		Kind: k, Variant: v, Profile: protocol.KeepAlive,
 		Rate: 1000, Duration: d, Timeout: 5 * time.Second,
-		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: time.Second,
+		ReloadAt: k.Schedule(d), SlowPerReload: k.SlowPerReload, Slow: cmp.Or(k.Slow, time.Second),
 		Listen: protocol.Listen, BinDir: protocol.BinDir, StopUnderLoad: k.StopUnderLoad,
 	}
 }

@@ -53,6 +53,8 @@ type Variant struct {
 	Upgrade bool
 	// Soak marks the variants the soak reloads many times.
 	Soak bool
+	// Long: a variant of the long-request experiment only.
+	Long bool
 	// PIDFilePath marks variants that name the PID file path in a variable
 	// or a specifier: the EnvironmentFile page compares them.
 	PIDFilePath bool
@@ -183,6 +185,8 @@ func (v *Variant) tag(tag string) error {
 		v.Upgrade = true
 	case "soak":
 		v.Soak = true
+	case "long":
+		v.Long = true
 	case "control":
 		v.Control = true
 	case "pidfile-path":

@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string) error {
 	duration := fs.Duration("duration", 0, "load duration (default: the kind's, else 7s)")
 	reloadAt := fs.String("reload-at", "", "comma-separated offsets of the reloads (default: the kind's schedule)")
 	slow := fs.Int("slow", -1, "slow requests started before each reload (default: the kind's)")
-	slowDuration := fs.Duration("slow-duration", time.Second, "how long each slow request takes")
+	slowDuration := fs.Duration("slow-duration", 0, "how long each slow request takes (default: the kind's, else 1s)")
 	listen := fs.String("listen", protocol.Listen, "address the server listens on")
 	provider := fs.String("provider", "", "lab provider, recorded in the result")
 	suite := fs.String("suite", "", "distribution suite, recorded in the result")
@@ -120,7 +120,10 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	d := runner.DefaultSpec(k, v)
-	d.Profile, d.Rate, d.Slow, d.Listen, d.Provider, d.Suite = *profile, *rate, *slowDuration, *listen, *provider, *suite
+	d.Profile, d.Rate, d.Listen, d.Provider, d.Suite = *profile, *rate, *listen, *provider, *suite
+	if *slowDuration > 0 {
+		d.Slow = *slowDuration
+	}
 	d.Batch, d.Repeat = *batch, *repeat
 	if *duration > 0 {
 		d.Duration = *duration

@@ -31,6 +31,9 @@ var BrokenStart = ""
 type Flags struct {
 	Listen  string
 	PIDFile string
+	// Drain bounds a shutdown's wait for requests in flight; 0 waits for
+	// them however long they take.
+	Drain time.Duration
 }
 
 // ParseFlags parses the shared flags from os.Args.
@@ -38,6 +41,7 @@ func ParseFlags() Flags {
 	var f Flags
 	flag.StringVar(&f.Listen, "listen", protocol.Listen, "address to listen on (servers that inherit a listener ignore it)")
 	flag.StringVar(&f.PIDFile, "pid", "", "write this process's PID to this file at start, as carbonapi does")
+	flag.DurationVar(&f.Drain, "drain", 30*time.Second, "how long a shutdown waits for requests in flight (0: no limit)")
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if BrokenStart != "" {
@@ -61,7 +65,7 @@ func WritePIDFile(path string) error {
 }
 
 // MaxSlow bounds /slow so a bad query cannot hold a connection for long.
-const MaxSlow = 60 * time.Second
+const MaxSlow = 120 * time.Second
 
 // Handler serves / (fast), /slow?ms=N and /health; every response names the
 // PID and version that served it.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/cloudflare/tableflip"
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -68,7 +67,10 @@ func main() {
 	}
 	<-upg.Exit()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if f.Drain > 0 {
+		ctx, cancel = context.WithTimeout(ctx, f.Drain)
+	}
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil && err != http.ErrServerClosed {
 		sample.Fatal("tableflip: shutdown: %v", err)
