@@ -332,7 +332,7 @@ loop:
 			break loop
 		case <-tick.C:
 			p := lr.Progress()
-			fmt.Fprintf(progress, "  [%5.1fs/%.0fs] requests %d, failed %d\n", p.Elapsed.Seconds(), spec.Duration.Seconds(), p.Done, p.Failed)
+			fmt.Fprintf(progress, "  [%5.1fs/%.0fs] requests %d, failed %d\n", p.Elapsed.Seconds(), spec.loadDuration().Seconds(), p.Done, p.Failed)
 		}
 	}
 	recs := lr.Wait()
