@@ -184,7 +184,7 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 		defer close(verified)
 		r.Unit.Verify, r.Unit.VerifyExit, _ = e.command(bg, 60*time.Second, "systemd-analyze", "verify", v.UnitPath())
 	}()
-	r.Unit.Show = show(bg, e, unit, "Type", "PIDFile", "ExecStart", "ExecReload", "Restart", "User", "Group", "EnvironmentFiles", "RuntimeDirectory", "KillMode", "GuessMainPID")
+	r.Unit.Show = show(bg, e, unit, "Type", "PIDFile", "ExecStart", "ExecReload", "Restart", "User", "Group", "EnvironmentFiles", "RuntimeDirectory", "KillMode", "GuessMainPID", "TimeoutStopUSec")
 
 	fmt.Fprintf(progress, "%s: starting %s\n", v.ID(), unit)
 	if err := systemctl(ctx, e, "start", unit); err != nil {

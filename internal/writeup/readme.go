@@ -78,6 +78,7 @@ func readme(m *model) []byte {
 		}
 	}
 	readmeStop(&p, m)
+	readmeLong(&p, m)
 	readmeSoak(&p, m)
 	readmeExplain(&p, m)
 	readmeAdvice(&p, m, vs)

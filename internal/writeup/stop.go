@@ -245,3 +245,42 @@ func readmeSoak(p *page, m *model) {
 	}
 	p.table([]string{"Variant", "Soak", "Environment", "Runs", "Reloads that handed over", "`systemctl reload` exited 0 and nothing new served"}, trows)
 }
+
+// readmeLong shows what the clients of the 100 s requests and systemd saw
+// in the long-request experiment.
+func readmeLong(p *page, m *model) {
+	var rows [][]string
+	for _, c := range m.cellsWhere(func(k key) bool { return k.Experiment == "long" }) {
+		for _, e := range c.envs(m.envs) {
+			for _, r := range c.runs[e] {
+				var across, atStop string
+				for _, s := range r.Slow {
+					t := fmt.Sprintf("%s after %s s", s.Outcome, secs(s.LatencyMS))
+					if s.AtStop {
+						atStop = t
+					} else {
+						across = t
+					}
+				}
+				kill := "none"
+				if st := r.Final.Stop; st != nil {
+					if at, ok := analysis.FirstSIGKILL(st); ok {
+						kill = fmt.Sprintf("%s s after the stop began", secs(at))
+					}
+				}
+				rows = append(rows, []string{fmt.Sprintf("%s [%s](%s)", c.key.Server, code(c.key.Variant), c.key.link()), e.label(),
+					codeOrNone(r.Unit.Show["TimeoutStopUSec"]),
+					across, atStop, secs(r.Final.StopTookMS) + " s", code(r.Final.AfterStop.Result), kill})
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p.heading(3, "Requests longer than the stop allows")
+	p.para("Experiment `long`: a 100 s request starts 0.3 s before a reload, another 0.3 s before the stop that follows 2 s " +
+		"later, under keep-alive load. grace's httpdown waits up to 60 s for requests in flight; tableflip's sample here " +
+		"drains without a limit (`-drain 0`). The `-30` variants set `TimeoutStopSec=30`; the others keep systemd's 90 s.")
+	p.table([]string{"Variant", "Environment", "TimeoutStopUSec", "100 s request across the reload", "100 s request across the stop",
+		"Stop took", "Result", "SIGKILL"}, rows)
+}
