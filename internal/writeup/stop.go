@@ -147,6 +147,9 @@ func readmeStop(p *page, m *model) {
 	}
 	p.table([]string{"Variant", "Environment", "Main PID not systemd's child", "Runs where systemd sent SIGKILL",
 		"Slow requests cut", "Runs that lost requests at the stop", "Stop took (median ms)"}, trows)
+	if held := heldListener(rows); held != "" {
+		p.para("%s", held)
+	}
 	if killed == 0 {
 		p.para("systemd sent no SIGKILL during any stop.")
 		return
@@ -283,4 +286,25 @@ func readmeLong(p *page, m *model) {
 		"drains without a limit (`-drain 0`). The `-30` variants set `TimeoutStopSec=30`; the others keep systemd's 90 s.")
 	p.table([]string{"Variant", "Environment", "TimeoutStopUSec", "100 s request across the reload", "100 s request across the stop",
 		"Stop took", "Result", "SIGKILL"}, rows)
+}
+
+// heldListener explains the rows whose stops reset many connections: as
+// many as the load sent while the stop ran, queued on a listening socket
+// that something other than the serving process still held.
+func heldListener(rows []*stopRow) string {
+	var parts []string
+	for _, r := range rows {
+		if r.runs == 0 || r.lostBy["reset"] < 100*r.runs || (r.server != "socket" && r.server != "starter") {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s on systemd %s: %d resets per run, while the stop took a median %s ms",
+			r.variant, r.env.Systemd, r.lostBy["reset"]/r.runs, ms(medianOf(r.stopMS))))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "**Connections reset at the stop.** Where a process other than the server holds the listening socket, systemd's " +
+		"`.socket` unit or start_server, the server's own close does not close it: the kernel goes on completing connections " +
+		"into its backlog while nothing accepts them, and resets them when the last holder closes it. About the load's rate " +
+		"times the stop's duration were lost that way:\n\n- " + strings.Join(parts, "\n- ")
 }
