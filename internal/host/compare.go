@@ -64,54 +64,18 @@ func batchRuns(dir, name string) ([]*result.Result, error) {
 	return out, nil
 }
 
-// cellKey is a cell: where and what ran.
-type cellKey struct{ suite, experiment, server, variant, profile string }
-
-func cellsOf(rs []*result.Result) map[cellKey][]*result.Result {
-	out := map[cellKey][]*result.Result{}
-	for _, r := range rs {
-		k := cellKey{r.Env.Suite, r.Experiment, r.Server, r.Variant, r.Profile}
-		out[k] = append(out[k], r)
-	}
-	return out
-}
-
 // CompareRuns prints one line per cell and question where the two sets
 // differ, flagged when their intervals do not overlap, and a summary.
 func CompareRuns(w io.Writer, a, b []*result.Result) error {
-	ca, cb := cellsOf(a), cellsOf(b)
-	var keys []cellKey
-	for k := range ca {
-		if _, ok := cb[k]; ok {
-			keys = append(keys, k)
+	c := rate.Compare(a, b)
+	for _, d := range c.Diffs {
+		mark := "  same within the intervals"
+		if d.Apart {
+			mark = "  DIFFERENT: the 95% intervals do not overlap"
 		}
+		fmt.Fprintf(w, "%s, %s: %d of %d vs %d of %d%s\n", d.Cell, d.Question, d.A.K, d.A.N, d.B.K, d.B.N, mark)
 	}
-	slices.SortFunc(keys, func(x, y cellKey) int {
-		return strings.Compare(fmt.Sprint(x), fmt.Sprint(y))
-	})
-	compared, differ, apart := 0, 0, 0
-	for _, k := range keys {
-		for _, q := range check.Questions {
-			x, y := rate.Of(ca[k], q), rate.Of(cb[k], q)
-			if x.N == 0 || y.N == 0 {
-				continue
-			}
-			compared++
-			if x.K*y.N == y.K*x.N {
-				continue
-			}
-			differ++
-			mark := "  same within the intervals"
-			if rate.Apart(x, y) {
-				apart++
-				mark = "  DIFFERENT: the 95% intervals do not overlap"
-			}
-			fmt.Fprintf(w, "%s %s %s/%s %s, %s: %d of %d vs %d of %d%s\n", k.suite, k.experiment, k.server, k.variant, k.profile,
-				q, x.K, x.N, y.K, y.N, mark)
-		}
-	}
-	only := len(ca) + len(cb) - 2*len(keys)
 	fmt.Fprintf(w, "%d cells in both (%d in one only); %d cell-questions compared: %d differ in k of N, %d with intervals that do not overlap\n",
-		len(keys), only, compared, differ, apart)
+		c.Cells, c.OnlyOne, c.Compared, len(c.Diffs), c.Apart())
 	return nil
 }

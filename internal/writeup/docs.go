@@ -6,8 +6,10 @@ package writeup
 import (
 	"bytes"
 	"fmt"
+	"github.com/gracelab/gracelab/internal/rate"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,11 +43,19 @@ func Render(resultsDir, outDir string) error {
 
 // build renders the docs in memory: relative path -> content.
 func build(stored []*result.Result) (map[string][]byte, error) {
-	rs, err := check.JudgeAll(newestFullBatch(stored))
+	newest, previous := fullBatches(stored)
+	rs, err := check.JudgeAll(newest)
 	if err != nil {
 		return nil, err
 	}
 	m := newModel(rs)
+	if len(previous) > 0 {
+		prev, err := check.JudgeAll(previous)
+		if err != nil {
+			return nil, err
+		}
+		m.rerun = &rerun{batch: rs[0].Batch, previous: prev[0].Batch, runs: len(prev), cmp: rate.Compare(prev, rs)}
+	}
 	files := map[string][]byte{
 		"README.md":  readme(m),
 		"envfile.md": envfilePage(m),
@@ -153,24 +163,27 @@ func removeStale(outDir string, files map[string][]byte) error {
 // FullBatch ends the batch name of experiment:all.
 const FullBatch = "all"
 
-// newestFullBatch keeps the runs of the newest experiment:all batch when
-// there is one (older batches and single runs stay in results/ and in git
-// history), else every run.
-func newestFullBatch(rs []*result.Result) []*result.Result {
-	newest := ""
+// fullBatches are the runs of the newest experiment:all batch (every run
+// when there is none: older batches and single runs stay in results/ and
+// in git history) and of the one before it, if any.
+func fullBatches(rs []*result.Result) (newest, previous []*result.Result) {
+	var names []string
 	for _, r := range rs {
-		if strings.HasSuffix(r.Batch, "-"+FullBatch) && r.Batch > newest {
-			newest = r.Batch
+		if strings.HasSuffix(r.Batch, "-"+FullBatch) && !slices.Contains(names, r.Batch) {
+			names = append(names, r.Batch)
 		}
 	}
-	if newest == "" {
-		return rs
+	if len(names) == 0 {
+		return rs, nil
 	}
-	var out []*result.Result
+	slices.Sort(names)
 	for _, r := range rs {
-		if r.Batch == newest {
-			out = append(out, r)
+		switch {
+		case r.Batch == names[len(names)-1]:
+			newest = append(newest, r)
+		case len(names) > 1 && r.Batch == names[len(names)-2]:
+			previous = append(previous, r)
 		}
 	}
-	return out
+	return newest, previous
 }

@@ -2,6 +2,7 @@ package writeup
 
 import (
 	"fmt"
+	"github.com/gracelab/gracelab/internal/rate"
 	"regexp"
 	"slices"
 	"sort"
@@ -182,6 +183,14 @@ type model struct {
 	envs    []env
 	cells   []*cell
 	images  map[*result.Result]string // image base name of each newest run
+	rerun   *rerun                    // the previous full batch against this one, if there is one
+}
+
+// rerun compares the previous full batch with the one rendered.
+type rerun struct {
+	batch, previous string
+	runs            int // of the previous
+	cmp             rate.Comparison
 }
 
 func newModel(rs []*result.Result) *model {

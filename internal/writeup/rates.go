@@ -103,3 +103,28 @@ func readmeDisagree(p *page, m *model) {
 		p.lines(unclear)
 	}
 }
+
+// readmeRerun compares this batch with the previous full one, cell by
+// cell: a difference counts only where the intervals do not overlap.
+func readmeRerun(p *page, m *model) {
+	x := m.rerun
+	if x == nil {
+		return
+	}
+	p.heading(3, "Does a rerun agree?")
+	c := x.cmp
+	p.para("The previous full batch, %s (%d runs), against this one, %s: %d cells in both (%d in one only), "+
+		"%d cell-questions compared. %d differ in k of N; in %d the 95%% intervals do not overlap.",
+		code(x.previous), x.runs, code(x.batch), c.Cells, c.OnlyOne, c.Compared, len(c.Diffs), c.Apart())
+	var rows [][]string
+	for _, d := range c.Diffs {
+		if !d.Apart {
+			continue
+		}
+		rows = append(rows, []string{d.Cell.String(), string(d.Question), d.A.Text(), d.B.Text()})
+	}
+	if len(rows) > 0 {
+		p.para("Where they do not overlap:")
+		p.table([]string{"Cell", "Question", "Previous", "This batch"}, rows)
+	}
+}

@@ -54,6 +54,7 @@ func readme(m *model) []byte {
 	readmeMethod(&p, m)
 	readmeVariants(&p, m)
 	readmeRates(&p, m)
+	readmeRerun(&p, m)
 	p.heading(2, "Findings")
 	readmeControl(&p, m, 3)
 	for _, x := range m.experiments() {
