@@ -54,3 +54,22 @@ func Raise(nice int) (restore func(), desc string) {
 	}
 	return restore, "nice " + strconv.Itoa(nice)
 }
+
+// Alone moves the process into a session of its own, and so into a
+// scheduler autogroup of its own, and gives that group nice. Where the
+// kernel groups tasks by session (kernel.sched_autogroup_enabled), nice
+// orders threads only within their group and the CPU is shared between
+// groups: the lab's runners, all started from one host session, shared a
+// single group's share while every server had a group of its own.
+func Alone(nice int) string {
+	if _, err := syscall.Setsid(); err != nil {
+		return "shared autogroup (setsid: " + err.Error() + ")"
+	}
+	if _, err := os.Stat("/proc/self/autogroup"); err != nil {
+		return "own session, no autogroups"
+	}
+	if err := os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(nice)), 0); err != nil {
+		return "own autogroup at nice 0 (" + err.Error() + ")"
+	}
+	return "own autogroup at nice " + strconv.Itoa(nice)
+}

@@ -141,6 +141,7 @@ func run(ctx context.Context, args []string) error {
 	// measured; with several labs on few cores it would be the first to
 	// fall behind. The servers, started by systemd, keep nice 0.
 	_, d.ClientPriority = priority.Raise(loadNice)
+	d.ClientPriority += ", " + priority.Alone(loadNice)
 	res, err := runner.Run(ctx, d, os.Stderr)
 	if err != nil {
 		return err
