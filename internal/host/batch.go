@@ -64,6 +64,9 @@ func weight(j Job) time.Duration {
 	return w
 }
 
+// waits says a run spends most of its time waiting, not loading.
+func waits(j Job) bool { return weight(j) >= time.Minute }
+
 // FullBatch ends the name of an experiment:all batch; the writeup renders
 // the newest one.
 const FullBatch = writeup.FullBatch
@@ -116,26 +119,54 @@ func RunBatch(ctx context.Context, cfg lab.Config, tasks []Task, o Options) ([]*
 		}
 		first[s] = p
 	}
-	workers := min(b.o.Parallel, len(tasks))
-	fmt.Fprintf(o.Out, "batch %s: %d runs on %d lab(s) at once\n", o.Batch, len(tasks), workers)
-	queue := make(chan Task)
-	var wg sync.WaitGroup
-	for w := range workers {
-		labs := map[string]lab.Provider{}
-		if w == 0 {
-			labs = first
-		}
-		wg.Go(func() { b.worker(ctx, w, labs, queue) })
-	}
-feed:
+	// Runs that spend most of their time waiting (on systemd's stop
+	// timeout, or on 100 s requests) get labs of their own beside the
+	// others: they hardly use the CPU, and on the same labs they held the
+	// batch up for minutes.
+	var busy, waiting []Task
 	for _, t := range tasks {
-		select {
-		case queue <- t:
-		case <-ctx.Done():
-			break feed
+		if waits(t.Job) {
+			waiting = append(waiting, t)
+		} else {
+			busy = append(busy, t)
 		}
 	}
-	close(queue)
+	workers := min(b.o.Parallel, len(busy))
+	waiters := min(b.o.Parallel, len(waiting))
+	if workers == 0 {
+		workers, waiters = waiters, 0
+		busy, waiting = waiting, nil
+	}
+	fmt.Fprintf(o.Out, "batch %s: %d runs on %d lab(s) at once", o.Batch, len(tasks), workers)
+	if waiters > 0 {
+		fmt.Fprintf(o.Out, ", and %d more for the %d runs that mostly wait", waiters, len(waiting))
+	}
+	fmt.Fprintln(o.Out)
+	var wg sync.WaitGroup
+	feed := func(slot0, n int, tasks []Task, first map[string]lab.Provider) {
+		queue := make(chan Task)
+		for w := slot0; w < slot0+n; w++ {
+			labs := map[string]lab.Provider{}
+			if w == 0 {
+				labs = first
+			}
+			wg.Go(func() { b.worker(ctx, w, labs, queue) })
+		}
+		wg.Go(func() {
+			defer close(queue)
+			for _, t := range tasks {
+				select {
+				case queue <- t:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	feed(0, workers, busy, first)
+	if waiters > 0 {
+		feed(workers, waiters, waiting, nil)
+	}
 	wg.Wait()
 	b.summary()
 	if ctx.Err() != nil {
