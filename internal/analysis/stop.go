@@ -3,6 +3,7 @@ package analysis
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/load"
@@ -154,4 +155,23 @@ func DroppedAfterSIGTERM(recs []load.Record, sigs []result.SignalSeen) (after []
 		}
 	}
 	return after, noTerm
+}
+
+// AlienFromJournal says whether systemd held pid, the main PID before the
+// stop, as a process that is not its child: systemd decides that when it
+// takes a main PID and logs "Supervising process N which is not our
+// child" when so. "" when there is no main PID to ask about. It stands in
+// where systemd-analyze dump could not be read (from systemd 254 on, dumps
+// are rate-limited).
+func AlienFromJournal(journal []string, pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	needle := "Supervising process " + strconv.Itoa(pid) + " which is not our child"
+	for _, l := range journal {
+		if strings.Contains(l, needle) {
+			return "yes"
+		}
+	}
+	return "no"
 }

@@ -71,3 +71,12 @@ func TestDroppedAfterSIGTERM(t *testing.T) {
 		t.Fatalf("after %v, none %d; want [40 60], 1", after, none)
 	}
 }
+
+func TestAlienFromJournal(t *testing.T) {
+	j := []string{"2026-11-25T19:34:17.571818+0000 vm systemd[1]: x.service: Supervising process 1435 which is not our child. We'll most likely not notice when it exits."}
+	for pid, want := range map[int]string{1435: "yes", 143: "no", 14350: "no", 0: ""} {
+		if got := AlienFromJournal(j, pid); got != want {
+			t.Errorf("pid %d: %q, want %q", pid, got, want)
+		}
+	}
+}

@@ -28,6 +28,9 @@ func Derive(r *result.Result) (*result.Result, error) {
 	d := *r
 	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
 	d.Summary, d.Final.Stop = analysis.Figures(r, recs, window)
+	if d.Final.StopAtMS > 0 && d.Final.MainPIDAlien == "" {
+		d.Final.MainPIDAlien = analysis.AlienFromJournal(r.Journal, r.Final.Snapshot.MainPID)
+	}
 	d.Reloads = slices.Clone(r.Reloads)
 	analysis.HandOvers(recs, d.Reloads, analysis.HandOverEnd(r, window))
 	return &d, nil

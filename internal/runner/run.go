@@ -539,7 +539,12 @@ func stopUnderLoad(ctx context.Context, e env, spec Spec, sd observer, r *result
 // it is not systemd's child (systemd then does not wait for it at stop),
 // "no", or "" when the dump does not say.
 func mainPIDAlien(ctx context.Context, e env, unit string) string {
-	out, _, _ := e.command(ctx, 10*time.Second, "systemd-analyze", "dump")
+	// A pattern (systemd 253 and later) is not rate-limited as a full
+	// dump is from 254 on; 252 knows only the full dump.
+	out, code, _ := e.command(ctx, 10*time.Second, "systemd-analyze", "dump", unit)
+	if code != 0 || !strings.Contains(out, "-> Unit "+unit+":") {
+		out, _, _ = e.command(ctx, 10*time.Second, "systemd-analyze", "dump")
+	}
 	in := false
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasPrefix(l, "-> Unit ") {
