@@ -124,7 +124,10 @@ func readmeStop(p *page, m *model) {
 		"*connection refused*: refused is how a stopped server turns clients away; a reset or an EOF means the connection "+
 		"was accepted and then dropped.", kind.Base().Name, kind.Base().SlowPerReload)
 	var trows [][]string
-	var alien, alienKilled, notAlien, notAlienKilled, killed, killedSuccess int
+	// The SIGKILL against systemd's view of the main PID, per environment.
+	type tally struct{ alien, alienKilled, notAlien, notAlienKilled, killed, killedSuccess int }
+	byEnv := map[env]*tally{}
+	var killed int
 	var after []float64
 	for _, r := range rows {
 		killText := rate.Rate{K: r.killed, N: r.runs}.Text()
@@ -137,12 +140,18 @@ func readmeStop(p *page, m *model) {
 		}
 		trows = append(trows, []string{r.variant, r.env.label(), fmt.Sprintf("%d of %d", r.alien, r.runs), killText,
 			fmt.Sprintf("%d of %d", r.slowCut, r.slowAll), lostText, ms(medianOf(r.stopMS))})
-		alien += r.alien
-		alienKilled += r.killedAlien
-		notAlien += r.notAlien
-		notAlienKilled += r.killedNotAlien
+		t := byEnv[r.env]
+		if t == nil {
+			t = &tally{}
+			byEnv[r.env] = t
+		}
+		t.alien += r.alien
+		t.alienKilled += r.killedAlien
+		t.notAlien += r.notAlien
+		t.notAlienKilled += r.killedNotAlien
+		t.killed += r.killed
+		t.killedSuccess += r.killedSuccess
 		killed += r.killed
-		killedSuccess += r.killedSuccess
 		after = append(after, r.killAfter...)
 	}
 	p.table([]string{"Variant", "Environment", "Main PID not systemd's child", "Runs where systemd sent SIGKILL",
@@ -154,12 +163,22 @@ func readmeStop(p *page, m *model) {
 		p.para("systemd sent no SIGKILL during any stop.")
 		return
 	}
-	p.para("**SIGKILL right after SIGTERM.** Of the %s where systemd held a main PID that was not its child, it sent SIGKILL "+
-		"during the stop in %d; of the %s where the main PID was its child, in %d. The SIGKILLs came a median %s ms after "+
-		"the stop began, instead of after `TimeoutStopSec=` (90 s), and the slow requests in flight were cut. In %d of the %d "+
-		"runs with a SIGKILL, systemd still reported `Result=success`, so only the journal tells.",
-		plural(alien, "run", "runs"), alienKilled, plural(notAlien, "run", "runs"), notAlienKilled, ms(medianOf(after)), killedSuccess, killed)
-	p.para("Why, in systemd's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
+	var per []string
+	for _, e := range m.envs {
+		t := byEnv[e]
+		if t == nil {
+			continue
+		}
+		per = append(per, fmt.Sprintf("on %s: where systemd held a main PID that was not its child, SIGKILL in %s runs; "+
+			"where the main PID was its child, in %s (%d of the %d runs with a SIGKILL ended with `Result=success`)",
+			e.label(), rate.Rate{K: t.alienKilled, N: t.alien}.Text(), rate.Rate{K: t.notAlienKilled, N: t.notAlien}.Text(),
+			t.killedSuccess, t.killed))
+	}
+	p.para("**SIGKILL right after SIGTERM.** The SIGKILLs came a median %s ms after the stop began, instead of after "+
+		"`TimeoutStopSec=` (90 s), and cut the slow requests in flight. Against systemd's view of the main PID just before the "+
+		"stop (from `systemd-analyze dump`, or where that could not be read, from the journal's \"not our child\" line for that PID):\n\n- %s",
+		ms(medianOf(after)), strings.Join(per, "\n- "))
+	p.para("Why, in systemd 252's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
 		"systemd at that moment ([v252](%s), [v257](%s)); the flag is not looked at again when the process is later reparented. "+
 		"grace starts the new process as a child of the old one, which then gets SIGTERM from its successor ([gracehttp](%s)); "+
 		"systemd re-reads the PID file as soon as `ExecReload=` exits ([v252](%s)), so whether it reads the new PID while the old "+
