@@ -35,6 +35,8 @@ type stopRow struct {
 	killed           int // runs where systemd sent SIGKILL during the stop
 	killedAlien      int
 	killedNotAlien   int
+	alienAlone       int // alien and the only process in the unit's cgroup before the stop
+	killedAlienAlone int
 	killAfter        []float64 // ms from the stop to the first SIGKILL
 	killedSuccess    int       // of the killed, Result=success all the same
 	slowCut, slowAll int
@@ -67,7 +69,14 @@ func (m *model) stopRows() []*stopRow {
 			case "no":
 				row.notAlien++
 			}
+			alone := r.Final.MainPIDAlien == "yes" && len(r.Final.Snapshot.CgroupPIDs) == 1
+			if alone {
+				row.alienAlone++
+			}
 			if at, ok := analysis.FirstSIGKILL(st); ok {
+				if alone {
+					row.killedAlienAlone++
+				}
 				row.killed++
 				row.killAfter = append(row.killAfter, at)
 				if r.Final.AfterStop.Result == "success" {
@@ -125,7 +134,9 @@ func readmeStop(p *page, m *model) {
 		"was accepted and then dropped.", kind.Base().Name, kind.Base().SlowPerReload)
 	var trows [][]string
 	// The SIGKILL against systemd's view of the main PID, per environment.
-	type tally struct{ alien, alienKilled, notAlien, notAlienKilled, killed, killedSuccess int }
+	type tally struct {
+		alien, alienKilled, alone, aloneKilled, notAlien, notAlienKilled, killed, killedSuccess int
+	}
 	byEnv := map[env]*tally{}
 	var killed int
 	var after []float64
@@ -147,6 +158,8 @@ func readmeStop(p *page, m *model) {
 		}
 		t.alien += r.alien
 		t.alienKilled += r.killedAlien
+		t.alone += r.alienAlone
+		t.aloneKilled += r.killedAlienAlone
 		t.notAlien += r.notAlien
 		t.notAlienKilled += r.killedNotAlien
 		t.killed += r.killed
@@ -169,10 +182,11 @@ func readmeStop(p *page, m *model) {
 		if t == nil {
 			continue
 		}
-		per = append(per, fmt.Sprintf("on %s: where systemd held a main PID that was not its child, SIGKILL in %s runs; "+
-			"where the main PID was its child, in %s (%d of the %d runs with a SIGKILL ended with `Result=success`)",
-			e.label(), rate.Rate{K: t.alienKilled, N: t.alien}.Text(), rate.Rate{K: t.notAlienKilled, N: t.notAlien}.Text(),
-			t.killedSuccess, t.killed))
+		per = append(per, fmt.Sprintf("on %s: where systemd held a main PID that was not its child, SIGKILL in %s runs "+
+			"(%s of those where it was the only process in the unit's cgroup); where the main PID was its child, in %s "+
+			"(%d of the %d runs with a SIGKILL ended with `Result=success`)",
+			e.label(), rate.Rate{K: t.alienKilled, N: t.alien}.Text(), rate.Rate{K: t.aloneKilled, N: t.alone}.Text(),
+			rate.Rate{K: t.notAlienKilled, N: t.notAlien}.Text(), t.killedSuccess, t.killed))
 	}
 	p.para("**SIGKILL right after SIGTERM.** The SIGKILLs came a median %s ms after the stop began, instead of after "+
 		"`TimeoutStopSec=` (90 s), and cut the slow requests in flight. Against systemd's view of the main PID just before the "+
