@@ -125,6 +125,7 @@ func Figures(r *result.Result, recs []load.Record, window time.Duration) (result
 	if !r.Load.Began.IsZero() {
 		s.DroppedAfterTermMS, s.DroppedNoTerm = DroppedAfterSIGTERM(recs, Signals(r.Journal, r.Load.Began))
 	}
+	s.DroppedAfterReloadMS = DroppedAfterReload(recs, r.Reloads)
 	return s, stop
 }
 
@@ -174,4 +175,26 @@ func AlienFromJournal(journal []string, pid int) string {
 		}
 	}
 	return "no"
+}
+
+// DroppedAfterReload times each request accepted and then dropped (EOF
+// or reset) against the start of the last reload before it ended, in ms;
+// those before the first reload are left out.
+func DroppedAfterReload(recs []load.Record, reloads []result.Reload) []float64 {
+	var out []float64
+	for _, r := range recs {
+		if r.Class != load.EOF && r.Class != load.Reset {
+			continue
+		}
+		end, last := MS(r.End()), -1.0
+		for _, rl := range reloads {
+			if rl.StartMS <= end {
+				last = rl.StartMS
+			}
+		}
+		if last >= 0 && len(out) < maxDropped {
+			out = append(out, end-last)
+		}
+	}
+	return out
 }

@@ -80,3 +80,17 @@ func TestAlienFromJournal(t *testing.T) {
 		}
 	}
 }
+
+func TestDroppedAfterReload(t *testing.T) {
+	ms := time.Millisecond
+	reloads := []result.Reload{{StartMS: 100}, {StartMS: 500}}
+	recs := []load.Record{
+		{Scheduled: 50 * ms, Sent: 50 * ms, Latency: ms, Class: load.EOF},          // before any reload: left out
+		{Scheduled: 120 * ms, Sent: 120 * ms, Latency: 10 * ms, Class: load.EOF},   // 30 after the first
+		{Scheduled: 520 * ms, Sent: 520 * ms, Latency: 10 * ms, Class: load.Reset}, // 30 after the second
+		{Scheduled: 600 * ms, Sent: 600 * ms, Latency: 10 * ms, Class: load.Refused},
+	}
+	if got := DroppedAfterReload(recs, reloads); len(got) != 2 || got[0] != 30 || got[1] != 30 {
+		t.Fatalf("%v, want [30 30]", got)
+	}
+}

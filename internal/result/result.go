@@ -223,6 +223,9 @@ type Summary struct {
 	// DroppedNoTerm counts those with no SIGTERM before them.
 	DroppedAfterTermMS []float64 `json:"dropped_after_sigterm_ms,omitempty"`
 	DroppedNoTerm      int       `json:"dropped_no_sigterm,omitempty"`
+	// DroppedAfterReloadMS is the same against the start of the last
+	// reload before each (at most 100 kept).
+	DroppedAfterReloadMS []float64 `json:"dropped_after_reload_ms,omitempty"`
 }
 
 // Process is a process found after the run.
