@@ -69,19 +69,26 @@ var (
 	receivedLine = regexp.MustCompile(`gracelab: PID (\d+) received (SIG[A-Z0-9]+)`)
 )
 
-// JournalTime is the layout of `journalctl -o short-iso-precise`.
-const JournalTime = "2006-01-02T15:04:05.000000-0700"
+// JournalStamp reads the time at the start of a line of `journalctl -o
+// short-iso-precise`, and returns the rest of the line. systemd 252 writes
+// the zone as +0000, 257 as +00:00.
+func JournalStamp(line string) (time.Time, string, bool) {
+	stamp, rest, _ := strings.Cut(line, " ")
+	for _, layout := range []string{"2006-01-02T15:04:05.999999-0700", "2006-01-02T15:04:05.999999-07:00"} {
+		if t, err := time.Parse(layout, stamp); err == nil {
+			return t, rest, true
+		}
+	}
+	return time.Time{}, line, false
+}
 
 // Signals lists the journal's signal lines from started on, with their
 // time after it.
 func Signals(journal []string, started time.Time) []result.SignalSeen {
 	var out []result.SignalSeen
 	for _, line := range journal {
-		if len(line) < len(JournalTime) {
-			continue
-		}
-		at, err := time.Parse(JournalTime, line[:len(JournalTime)])
-		if err != nil || at.Before(started) {
+		at, _, ok := JournalStamp(line)
+		if !ok || at.Before(started) {
 			continue
 		}
 		by, m := "systemd sent", killedLine.FindStringSubmatch(line)

@@ -94,3 +94,12 @@ func TestDroppedAfterReload(t *testing.T) {
 		t.Fatalf("%v, want [30 30]", got)
 	}
 }
+
+// systemd 257's journalctl writes the zone with a colon.
+func TestSignalsFromA257Journal(t *testing.T) {
+	started := time.Date(2026, 11, 25, 20, 13, 30, 0, time.UTC)
+	got := Signals([]string{"2026-11-25T20:15:00.332797+00:00 vm systemd[1]: x.service: Killing process 232 (tableflip) with signal SIGKILL."}, started)
+	if len(got) != 1 || got[0].AfterMS != 90332.797 || got[0].Signal != "SIGKILL" {
+		t.Fatalf("%+v", got)
+	}
+}

@@ -98,6 +98,10 @@ func TestDeriveRecomputesFromHistory(t *testing.T) {
 	stored := r.Summary
 	want := analysis.Summarize(recs, 1000, time.Second)
 	want.SlowTotal, want.SlowDone = 3, 2
+	want.DroppedAfterReloadMS = analysis.DroppedAfterReload(recs, r.Reloads) // the 3 resets, after the reload at 0
+	if len(want.DroppedAfterReloadMS) != 3 {
+		t.Fatalf("dropped after the reload: %v, want the 3 resets", want.DroppedAfterReloadMS)
+	}
 
 	d, err := Derive(r)
 	if err != nil {

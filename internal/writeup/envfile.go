@@ -220,14 +220,11 @@ func outageSequence(p *page, r *result.Result) {
 	var lines []string
 	deactivated := false
 	for _, l := range r.Journal {
-		if len(l) < len(analysis.JournalTime) {
+		at, rest, ok := analysis.JournalStamp(l)
+		if !ok || at.Before(reloadAt.Add(-50*time.Millisecond)) {
 			continue
 		}
-		at, err := time.Parse(analysis.JournalTime, l[:len(analysis.JournalTime)])
-		if err != nil || at.Before(reloadAt.Add(-50*time.Millisecond)) {
-			continue
-		}
-		_, msg, ok := strings.Cut(l[len(analysis.JournalTime):], ": ")
+		_, msg, ok := strings.Cut(rest, ": ")
 		if !ok {
 			continue
 		}

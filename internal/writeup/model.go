@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/kind"
@@ -664,8 +663,8 @@ func beforeRun(r *result.Result, line string) bool {
 	if len(f) == 0 || r.Started.IsZero() {
 		return false
 	}
-	t, err := time.Parse("2006-01-02T15:04:05.999999-0700", f[0])
-	return err == nil && t.Before(r.Started)
+	t, _, ok := analysis.JournalStamp(f[0])
+	return ok && t.Before(r.Started)
 }
 
 // earlierLines counts the journal lines from before the run started.

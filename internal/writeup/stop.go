@@ -37,6 +37,9 @@ type stopRow struct {
 	killedNotAlien   int
 	alienAlone       int // alien and the only process in the unit's cgroup before the stop
 	killedAlienAlone int
+	aloneCut         int // slow requests cut in those runs
+	aloneSlow        int
+	aloneStopMS      []float64
 	killAfter        []float64 // ms from the stop to the first SIGKILL
 	killedSuccess    int       // of the killed, Result=success all the same
 	slowCut, slowAll int
@@ -72,6 +75,9 @@ func (m *model) stopRows() []*stopRow {
 			alone := r.Final.MainPIDAlien == "yes" && len(r.Final.Snapshot.CgroupPIDs) == 1
 			if alone {
 				row.alienAlone++
+				row.aloneSlow += st.SlowTotal
+				row.aloneCut += st.SlowTotal - st.SlowDone
+				row.aloneStopMS = append(row.aloneStopMS, r.Final.StopTookMS)
 			}
 			if at, ok := analysis.FirstSIGKILL(st); ok {
 				if alone {
@@ -136,6 +142,8 @@ func readmeStop(p *page, m *model) {
 	// The SIGKILL against systemd's view of the main PID, per environment.
 	type tally struct {
 		alien, alienKilled, alone, aloneKilled, notAlien, notAlienKilled, killed, killedSuccess int
+		aloneCut, aloneSlow                                                                     int
+		aloneStopMS                                                                             []float64
 	}
 	byEnv := map[env]*tally{}
 	var killed int
@@ -160,6 +168,9 @@ func readmeStop(p *page, m *model) {
 		t.alienKilled += r.killedAlien
 		t.alone += r.alienAlone
 		t.aloneKilled += r.killedAlienAlone
+		t.aloneCut += r.aloneCut
+		t.aloneSlow += r.aloneSlow
+		t.aloneStopMS = append(t.aloneStopMS, r.aloneStopMS...)
 		t.notAlien += r.notAlien
 		t.notAlienKilled += r.killedNotAlien
 		t.killed += r.killed
@@ -182,11 +193,19 @@ func readmeStop(p *page, m *model) {
 		if t == nil {
 			continue
 		}
-		per = append(per, fmt.Sprintf("on %s: where systemd held a main PID that was not its child, SIGKILL in %s runs "+
-			"(%s of those where it was the only process in the unit's cgroup); where the main PID was its child, in %s "+
-			"(%d of the %d runs with a SIGKILL ended with `Result=success`)",
+		line := fmt.Sprintf("on %s: where systemd held a main PID that was not its child, a SIGKILL in the journal in %s runs "+
+			"(%s of those where it was the only process in the unit's cgroup; in those the stop took a median %s ms and "+
+			"%d of %d slow requests were cut); where the main PID was its child, in %s (%d of the %d runs with a SIGKILL "+
+			"ended with `Result=success`)",
 			e.label(), rate.Rate{K: t.alienKilled, N: t.alien}.Text(), rate.Rate{K: t.aloneKilled, N: t.alone}.Text(),
-			rate.Rate{K: t.notAlienKilled, N: t.notAlien}.Text(), t.killedSuccess, t.killed))
+			ms(medianOf(t.aloneStopMS)), t.aloneCut, t.aloneSlow, rate.Rate{K: t.notAlienKilled, N: t.notAlien}.Text(),
+			t.killedSuccess, t.killed)
+		if n := silentKills(m, e); n > 0 {
+			line += fmt.Sprintf(". Caution: this systemd logged no SIGKILL even in the %d runs whose stop ran into "+
+				"`TimeoutStopSec=` (`Result=timeout`), so here the journal cannot show one: the cut requests and the "+
+				"stop's length do", n)
+		}
+		per = append(per, line)
 	}
 	p.para("**SIGKILL right after SIGTERM.** The SIGKILLs came a median %s ms after the stop began, instead of after "+
 		"`TimeoutStopSec=` (90 s), and cut the slow requests in flight. Against systemd's view of the main PID just before the "+
@@ -340,4 +359,19 @@ func heldListener(rows []*stopRow) string {
 		"`.socket` unit or start_server, the server's own close does not close it: the kernel goes on completing connections " +
 		"into its backlog while nothing accepts them, and resets them when the last holder closes it. About the load's rate " +
 		"times the stop's duration were lost that way:\n\n- " + strings.Join(parts, "\n- ")
+}
+
+// silentKills counts the runs in e whose stop timed out (so systemd
+// killed) without a SIGKILL line in the journal.
+func silentKills(m *model, e env) int {
+	n := 0
+	for _, r := range m.results {
+		if envOf(r) != e || r.Final.AfterStop.Result != "timeout" {
+			continue
+		}
+		if !slices.ContainsFunc(r.Journal, func(l string) bool { return strings.Contains(l, "with signal SIGKILL") }) {
+			n++
+		}
+	}
+	return n
 }
