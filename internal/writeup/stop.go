@@ -211,7 +211,7 @@ func readmeStop(p *page, m *model) {
 		"`TimeoutStopSec=` (90 s), and cut the slow requests in flight. Against systemd's view of the main PID just before the "+
 		"stop (from `systemd-analyze dump`, or where that could not be read, from the journal's \"not our child\" line for that PID):\n\n- %s",
 		ms(medianOf(after)), strings.Join(per, "\n- "))
-	p.para("Why, in systemd 252's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
+	p.para("Why, in systemd's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
 		"systemd at that moment ([v252](%s), [v257](%s)); the flag is not looked at again when the process is later reparented. "+
 		"grace starts the new process as a child of the old one, which then gets SIGTERM from its successor ([gracehttp](%s)); "+
 		"systemd re-reads the PID file as soon as `ExecReload=` exits ([v252](%s)), so whether it reads the new PID while the old "+
