@@ -26,6 +26,20 @@ const (
 // MS is a duration in milliseconds, to the microsecond, as results store it.
 func MS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// Dur is MS the other way: milliseconds as results store them.
+func Dur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// Quantile is the q-th quantile (0..1) of xs, nearest rank from below; 0
+// for none.
+func Quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
 // Percentile returns the p-th percentile (0..1) of sorted durations,
 // nearest-rank.
 func Percentile(sorted []time.Duration, p float64) time.Duration {

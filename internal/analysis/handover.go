@@ -14,10 +14,10 @@ import (
 // tells a slow hand-over from a reload that started nothing.
 func HandOvers(recs []load.Record, reloads []result.Reload, end time.Duration) {
 	for i := range reloads {
-		at := time.Duration(reloads[i].StartMS * float64(time.Millisecond))
+		at := Dur(reloads[i].StartMS)
 		bound := end
 		if i+1 < len(reloads) {
-			bound = time.Duration(reloads[i+1].StartMS * float64(time.Millisecond))
+			bound = Dur(reloads[i+1].StartMS)
 		}
 		old := map[int32]bool{}
 		for j := range recs {
@@ -55,7 +55,7 @@ func Generations(reloads []result.Reload) int {
 // stopped under load, else the end of the load window.
 func HandOverEnd(r *result.Result, window time.Duration) time.Duration {
 	if r.Final.StopAtMS > 0 {
-		return time.Duration(r.Final.StopAtMS * float64(time.Millisecond))
+		return Dur(r.Final.StopAtMS)
 	}
 	return window
 }

@@ -121,7 +121,7 @@ func FirstSIGKILL(s *result.StopSummary) (float64, bool) {
 func Figures(r *result.Result, recs []load.Record, window time.Duration) (result.Summary, *result.StopSummary) {
 	var stop *result.StopSummary
 	if r.Final.StopAtMS > 0 {
-		stopAt := time.Duration(r.Final.StopAtMS * float64(time.Millisecond))
+		stopAt := Dur(r.Final.StopAtMS)
 		var after []load.Record
 		recs, after = SplitAtStop(recs, stopAt)
 		window = min(window, stopAt)

@@ -3,7 +3,6 @@ package check
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/history"
@@ -26,7 +25,7 @@ func Derive(r *result.Result) (*result.Result, error) {
 		return nil, fmt.Errorf("history holds %d requests, the result says %d", len(recs), r.History.Requests)
 	}
 	d := *r
-	window := time.Duration(r.History.WindowMS * float64(time.Millisecond))
+	window := analysis.Dur(r.History.WindowMS)
 	d.Summary, d.Final.Stop = analysis.Figures(r, recs, window)
 	if d.Final.StopAtMS > 0 && d.Final.MainPIDAlien == "" {
 		d.Final.MainPIDAlien = analysis.AlienFromJournal(r.Journal, r.Final.Snapshot.MainPID)

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/writeup"
 	"github.com/gracelab/gracelab/lab"
@@ -312,17 +312,9 @@ func (b *batch) summary() {
 		b.o.Parallel, float64(n)/wall.Minutes())
 	if len(total) > 0 {
 		fmt.Fprintf(b.o.Out, "  overhead per run beyond the load window: median %.2f s (in the lab %.2f s), p90 %.2f s\n",
-			median(total), median(inLab), quantile(total, 0.9))
+			analysis.Quantile(total, 0.5), analysis.Quantile(inLab, 0.5), analysis.Quantile(total, 0.9))
 	}
 	fmt.Fprintf(b.o.Out, "  load fell behind in %d of %d runs (%.1f%%)\n", behind, n, 100*float64(behind)/float64(n))
-}
-
-func median(xs []float64) float64 { return quantile(xs, 0.5) }
-
-func quantile(xs []float64, q float64) float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
 // downBooted stops the labs the batch booted, all at once (after Ctrl-C,

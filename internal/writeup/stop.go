@@ -3,7 +3,6 @@ package writeup
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/analysis"
@@ -115,14 +114,7 @@ func (m *model) stopRows() []*stopRow {
 	return out
 }
 
-func medianOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	return s[len(s)/2]
-}
+func medianOf(xs []float64) float64 { return analysis.Quantile(xs, 0.5) }
 
 // readmeStop is the stop under load: SIGKILLs at once, requests dropped.
 func readmeStop(p *page, m *model) {
