@@ -155,6 +155,10 @@ type Reload struct {
 	Before  Snapshot `json:"before"`
 	After   Snapshot `json:"after"`
 	Settled Snapshot `json:"settled"`
+	// DaemonReloadMS is when `systemctl daemon-reload` ran after this
+	// reload had settled (variants tagged daemon-reload), and its exit.
+	DaemonReloadMS   float64 `json:"daemon_reload_ms,omitempty"`
+	DaemonReloadExit int     `json:"daemon_reload_exit,omitempty"`
 	// FirstNewOKMS is how soon after the reload a process that had not
 	// served before answered successfully; -1 if none did.
 	FirstNewOKMS float64 `json:"first_new_ok_ms"`

@@ -310,6 +310,10 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			settle := began.Add(min(at+2500*time.Millisecond, next-slowLead-200*time.Millisecond))
 			sleepUntil(ctx, settle)
 			rl.Settled = sd.Snapshot(ctx, unit, spec.Listen, since())
+			if v.DaemonReload {
+				rl.DaemonReloadMS = analysis.MS(since())
+				_, rl.DaemonReloadExit, _ = e.command(ctx, 60*time.Second, "systemctl", "daemon-reload")
+			}
 			reloads = append(reloads, rl)
 			fmt.Fprintf(progress, "  reload %d at %.1fs: exit %d, serving PID %d -> %d, systemd MainPID %d (%s/%s)\n",
 				rl.N, rl.StartMS/1000, rl.Exit, rl.Before.ServingPID, rl.Settled.ServingPID, rl.Settled.MainPID, rl.Settled.ActiveState, rl.Settled.SubState)

@@ -6,7 +6,7 @@
 // Header lines, at the top of a template:
 //
 //	# summary: one line about the variant
-//	# tags: upgrade soak control action=restart min-systemd=253 pidfile-path
+//	# tags: upgrade soak control action=restart min-systemd=253 pidfile-path daemon-reload
 package catalog
 
 import (
@@ -58,6 +58,10 @@ type Variant struct {
 	// PIDFilePath marks variants that name the PID file path in a variable
 	// or a specifier: the EnvironmentFile page compares them.
 	PIDFilePath bool
+	// DaemonReload: the operator runs `systemctl daemon-reload` once each
+	// reload has settled, a mitigation to measure (systemd then reads the
+	// main PID again and asks anew whether it is its child).
+	DaemonReload bool
 }
 
 var load = sync.OnceValues(func() ([]Server, error) { return read(files) })
@@ -191,6 +195,8 @@ func (v *Variant) tag(tag string) error {
 		v.Control = true
 	case "pidfile-path":
 		v.PIDFilePath = true
+	case "daemon-reload":
+		v.DaemonReload = true
 	case "action":
 		if val != "reload" && val != "restart" {
 			return fmt.Errorf("action=%q is not reload or restart", val)
@@ -203,7 +209,7 @@ func (v *Variant) tag(tag string) error {
 		}
 		v.MinSystemd = n
 	default:
-		return fmt.Errorf("unknown tag %q (upgrade, soak, control, pidfile-path, action=, min-systemd=)", tag)
+		return fmt.Errorf("unknown tag %q (upgrade, soak, control, pidfile-path, daemon-reload, action=, min-systemd=)", tag)
 	}
 	return nil
 }
