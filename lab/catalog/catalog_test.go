@@ -126,7 +126,7 @@ func TestFindErrorsListValidNames(t *testing.T) {
 	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "grace, plain, socket, starter, tableflip") {
 		t.Fatalf("unknown server: %v", err)
 	}
-	if _, err := Find("grace", "nope"); err == nil || !strings.Contains(err.Error(), "envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier") {
+	if _, err := Find("grace", "nope"); err == nil || !strings.Contains(err.Error(), "envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun") {
 		t.Fatalf("unknown variant: %v", err)
 	}
 	if v, err := Find("starter", "hup"); err != nil || v.UnitName() != "gracelab-starter-hup.service" || !v.Upgrade || !v.Soak {
