@@ -112,6 +112,11 @@ type LoadProfile struct {
 	// the journal's lines (a server's receipt of a signal, say) among the
 	// requests.
 	Began time.Time `json:"began,omitzero"`
+	// NoPIDHeader: the server names no serving PID in its responses (a
+	// user's own, in check), so who served is known from the probes alone.
+	NoPIDHeader bool `json:"no_pid_header,omitempty"`
+	// Listen is the address loaded (host:port), for a user's own unit.
+	Listen string `json:"listen,omitempty"`
 }
 
 // Snapshot is what systemd reported and who served, at one moment.
