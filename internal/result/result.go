@@ -161,7 +161,8 @@ type Reload struct {
 	After   Snapshot `json:"after"`
 	Settled Snapshot `json:"settled"`
 	// DaemonReloadMS is when `systemctl daemon-reload` ran after this
-	// reload had settled (variants tagged daemon-reload), and its exit.
+	// reload had settled (the last reload of variants tagged
+	// daemon-reload), and its exit.
 	DaemonReloadMS   float64 `json:"daemon_reload_ms,omitempty"`
 	DaemonReloadExit int     `json:"daemon_reload_exit,omitempty"`
 	// FirstNewOKMS is how soon after the reload a process that had not

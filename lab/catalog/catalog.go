@@ -61,9 +61,9 @@ type Variant struct {
 	// Unit names a user's own unit (check), installed under its own name;
 	// catalog variants leave it empty.
 	Unit string
-	// DaemonReload: the operator runs `systemctl daemon-reload` once each
-	// reload has settled, a mitigation to measure (systemd then reads the
-	// main PID again and asks anew whether it is its child).
+	// DaemonReload: the operator runs `systemctl daemon-reload` once the
+	// last reload has settled, a mitigation to measure (systemd then takes
+	// the main PID again and asks anew whether it is its child).
 	DaemonReload bool
 }
 
