@@ -71,5 +71,15 @@ func (Results) Judge() error { return host.Judge(os.Stdout) }
 // Compare compares two batches (names in results/, or folders) cell by cell as k of N: results:compare A B.
 func (Results) Compare(a, b string) error { return host.Compare(os.Stdout, a, b) }
 
+// Check runs your own unit and binary in the lab as the matrix runs its own, and writes docs/check/UNIT.md: check app.service ./app.
+// Settings: CHECK_URL (default http://127.0.0.1:8080/, loopback only), CHECK_HEALTH (a path), CHECK_ENV (EnvironmentFile= contents),
+// CHECK_FILES (HOST:LAB,...), GRACELAB_REPEATS (default 5).
+func Check(ctx context.Context, unit, binary string) error {
+	return host.Check(ctx, os.Stdout, unit, binary)
+}
+
+// Lint warns about each way the unit file fails that the lab has measured, without a lab: lint path/to/app.service.
+func Lint(ctx context.Context, unit string) error { return host.Lint(ctx, os.Stdout, unit) }
+
 // Bench measures wrk and gracelab's load engine against the plain server and writes docs/bench.md.
 func Bench(ctx context.Context) error { return host.Bench(ctx) }

@@ -171,15 +171,23 @@ func DroppedAfterSIGTERM(recs []load.Record, sigs []result.SignalSeen) (after []
 // child" when so. "" when there is no main PID to ask about. It stands in
 // where systemd-analyze dump could not be read (from systemd 254 on, dumps
 // are rate-limited).
-func AlienFromJournal(journal []string, pid int) string {
+//
+// Lines before since are left out: a daemon-reload (at since) makes
+// systemd take the main PID anew, and log the line again if it still is
+// not its child.
+func AlienFromJournal(journal []string, pid int, since time.Time) string {
 	if pid <= 0 {
 		return ""
 	}
 	needle := "Supervising process " + strconv.Itoa(pid) + " which is not our child"
 	for _, l := range journal {
-		if strings.Contains(l, needle) {
-			return "yes"
+		if !strings.Contains(l, needle) {
+			continue
 		}
+		if at, _, ok := JournalStamp(l); ok && at.Before(since) {
+			continue
+		}
+		return "yes"
 	}
 	return "no"
 }

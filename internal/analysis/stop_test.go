@@ -75,9 +75,18 @@ func TestDroppedAfterSIGTERM(t *testing.T) {
 func TestAlienFromJournal(t *testing.T) {
 	j := []string{"2026-11-25T19:34:17.571818+0000 vm systemd[1]: x.service: Supervising process 1435 which is not our child. We'll most likely not notice when it exits."}
 	for pid, want := range map[int]string{1435: "yes", 143: "no", 14350: "no", 0: ""} {
-		if got := AlienFromJournal(j, pid); got != want {
+		if got := AlienFromJournal(j, pid, time.Time{}); got != want {
 			t.Errorf("pid %d: %q, want %q", pid, got, want)
 		}
+	}
+	// A daemon-reload after the line: systemd took the PID anew and did
+	// not say it again, so it is its child now.
+	dr := time.Date(2026, 11, 25, 19, 34, 18, 0, time.UTC)
+	if got := AlienFromJournal(j, 1435, dr); got != "no" {
+		t.Errorf("after a daemon-reload that logged nothing: %q, want no", got)
+	}
+	if got := AlienFromJournal(j, 1435, dr.Add(-time.Second)); got != "yes" {
+		t.Errorf("a daemon-reload before the line: %q, want yes", got)
 	}
 }
 

@@ -160,10 +160,11 @@ var Registry = []Check{
 			}
 			var none []string
 			for _, rl := range r.Reloads {
-				if r.History == nil && (rl.Settled.ServingPID == 0 || rl.Settled.ServingPID == rl.Before.ServingPID) {
-					// Schema 1 holds no history: its probe is all there is.
+				if (r.History == nil || r.Load.NoPIDHeader) && (rl.Settled.ServingPID == 0 || rl.Settled.ServingPID == rl.Before.ServingPID) {
+					// Schema 1 holds no history, and a server that names
+					// no PID none to read: the probe is all there is.
 					none = append(none, fmt.Sprintf("reload %d: PID %d before, %d after", rl.N, rl.Before.ServingPID, rl.Settled.ServingPID))
-				} else if r.History != nil && rl.FirstNewOKMS < 0 {
+				} else if r.History != nil && !r.Load.NoPIDHeader && rl.FirstNewOKMS < 0 {
 					none = append(none, fmt.Sprintf("reload %d (exit %d)", rl.N, rl.Exit))
 				}
 			}

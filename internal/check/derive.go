@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/history"
@@ -28,7 +29,13 @@ func Derive(r *result.Result) (*result.Result, error) {
 	window := analysis.Dur(r.History.WindowMS)
 	d.Summary, d.Final.Stop = analysis.Figures(r, recs, window)
 	if d.Final.StopAtMS > 0 && d.Final.MainPIDAlien == "" {
-		d.Final.MainPIDAlien = analysis.AlienFromJournal(r.Journal, r.Final.Snapshot.MainPID)
+		var since time.Time
+		for _, rl := range r.Reloads {
+			if rl.DaemonReloadMS > 0 {
+				since = r.Load.Began.Add(time.Duration(rl.DaemonReloadMS * float64(time.Millisecond)))
+			}
+		}
+		d.Final.MainPIDAlien = analysis.AlienFromJournal(r.Journal, r.Final.Snapshot.MainPID, since)
 	}
 	d.Reloads = slices.Clone(r.Reloads)
 	analysis.HandOvers(recs, d.Reloads, analysis.HandOverEnd(r, window))

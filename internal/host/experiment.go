@@ -22,6 +22,7 @@ import (
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab"
 	"github.com/gracelab/gracelab/lab/catalog"
 	"github.com/gracelab/gracelab/lab/nspawn"
@@ -201,6 +202,14 @@ type Job struct {
 	Kind    kind.Kind
 	Variant catalog.Variant
 	Profile string
+	// Own is a user's unit and binary (check), for the runner to place.
+	Own *OwnJob
+}
+
+// OwnJob is what check runs: the user's files and where to load.
+type OwnJob struct {
+	Own                  runner.Own
+	Listen, Path, Health string
 }
 
 func (j Job) String() string {
@@ -242,9 +251,18 @@ func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Option
 	args := []string{protocol.Runner, "run", "-experiment", j.Kind.Name, "-server", v.Server, "-variant", v.Name, "-profile", j.Profile,
 		"-rate", strconv.Itoa(o.Rate), "-duration", j.Kind.LoadDuration(o.Duration).String(), "-provider", p.Name(), "-suite", suiteOf(cfg),
 		"-batch", o.Batch, "-repeat", strconv.Itoa(o.Repeat)}
+	var stdin io.Reader
+	if j.Own != nil {
+		data, err := json.Marshal(j.Own.Own)
+		if err != nil {
+			return nil, "", err
+		}
+		stdin = bytes.NewReader(data)
+		args = append(args, "-own", "-listen", j.Own.Listen, "-path", j.Own.Path, "-health", j.Own.Health, "-slow", "0")
+	}
 	var stdout bytes.Buffer
 	var last lastLine
-	runErr := p.Exec(ctx, nil, &stdout, io.MultiWriter(o.Out, &last), args...)
+	runErr := p.Exec(ctx, stdin, &stdout, io.MultiWriter(o.Out, &last), args...)
 	if runErr != nil && last.String() != "" {
 		// The runner's own last word says what went wrong.
 		runErr = fmt.Errorf("%s (%w)", last.String(), runErr)

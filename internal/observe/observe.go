@@ -3,8 +3,10 @@
 package observe
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +27,9 @@ import (
 // Systemd is a connection to the lab's systemd.
 type Systemd struct {
 	conn *sdbus.Conn
+	// Health is the path whose answer says the server serves (default
+	// protocol.HealthPath).
+	Health string
 }
 
 // Connect uses systemd's private socket, so the lab needs no dbus-daemon.
@@ -132,43 +137,111 @@ func parentOf(pid int) (int, error) {
 	return strconv.Atoi(f[1])
 }
 
-// probe uses a fresh connection each time so it sees who accepts new
-// connections now, not who held an old keep-alive connection.
-var probe = &http.Client{
-	Timeout:   time.Second,
-	Transport: &http.Transport{DisableKeepAlives: true},
-}
-
-// Serving asks the server at addr which process, of which build, answers.
-func Serving(ctx context.Context, addr string) (pid int, version string, err error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/health", nil)
+// Serving asks the server at addr which process, of which build, answers
+// a GET of path on a fresh connection (who accepts new connections now,
+// not who held an old keep-alive one). The sample servers name their PID
+// in a header; for a server that does not, the answer is the process
+// among pids that holds the connection's other end. pid is 0 when it
+// answered but could not be told.
+func Serving(ctx context.Context, addr, path string, pids []int) (pid int, version string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := probe.Do(req)
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path, nil)
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return 0, "", fmt.Errorf("health: %s", resp.Status)
+	if err := req.Write(conn); err != nil {
+		return 0, "", err
 	}
-	pid, err = strconv.Atoi(resp.Header.Get(protocol.HeaderPID))
-	return pid, resp.Header.Get(protocol.HeaderVersion), err
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return 0, "", err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return 0, "", fmt.Errorf("health check %s: %s", path, resp.Status)
+	}
+	if h := resp.Header.Get(protocol.HeaderPID); h != "" {
+		pid, err = strconv.Atoi(h)
+		return pid, resp.Header.Get(protocol.HeaderVersion), err
+	}
+	// Still open: the server holds its end.
+	return Accepter(conn.LocalAddr().(*net.TCPAddr), pids), "", nil
 }
 
-// Snapshot combines systemd's view with who serves.
+// Accepter is the process among pids that holds the server's end of a
+// connection whose client end is local, or 0.
+func Accepter(local *net.TCPAddr, pids []int) int {
+	for _, pid := range pids {
+		pfd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue
+		}
+		found := eachSocket(pid, func(n int) bool { return peerIs(pfd, n, local) })
+		unix.Close(pfd)
+		if found {
+			return pid
+		}
+	}
+	return 0
+}
+
+// eachSocket calls f with each socket descriptor of pid until it returns true.
+func eachSocket(pid int, f func(fd int) bool) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		link, err := os.Readlink(dir + "/" + e.Name())
+		n, errN := strconv.Atoi(e.Name())
+		if err == nil && errN == nil && strings.HasPrefix(link, "socket:") && f(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func peerIs(pfd, fd int, want *net.TCPAddr) bool {
+	dup, err := unix.PidfdGetfd(pfd, fd, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(dup)
+	switch sa, _ := unix.Getpeername(dup); a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return a.Port == want.Port && net.IP(a.Addr[:]).Equal(want.IP)
+	case *unix.SockaddrInet6:
+		return a.Port == want.Port && net.IP(a.Addr[:]).Equal(want.IP)
+	}
+	return false
+}
+
+// Snapshot combines systemd's view with who serves; health is the path
+// the server answers (the sample servers: /health).
 func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Duration) result.Snapshot {
 	snap, err := s.Unit(ctx, unit)
 	if err != nil {
 		snap.ActiveState = "unknown: " + err.Error()
 	}
 	snap.AtMS = float64(at.Microseconds()) / 1000
-	pid, version, err := Serving(ctx, addr)
+	pid, version, err := Serving(ctx, addr, s.health(), snap.CgroupPIDs)
 	if err != nil {
 		snap.ServingError = err.Error()
 	} else {
 		snap.ServingPID, snap.ServingVersion = pid, version
+		if pid == 0 {
+			snap.ServingError = "answered, but no process of the unit holds the connection"
+		}
+	}
+	if snap.ServingPID > 0 {
 		snap.ServingAncestors = Ancestors(pid)
 		snap.ServingFDs, snap.ServingRSSKB = Usage(pid)
 		if _, port, err := net.SplitHostPort(addr); err == nil {
@@ -183,23 +256,30 @@ func (s *Systemd) Snapshot(ctx context.Context, unit, addr string, at time.Durat
 	return snap
 }
 
+func (s *Systemd) health() string {
+	if s.Health == "" {
+		return protocol.HealthPath
+	}
+	return s.Health
+}
+
 // WaitHealthy polls the health check until it answers or the timeout ends.
-func WaitHealthy(ctx context.Context, addr string, timeout time.Duration) (int, error) {
+func WaitHealthy(ctx context.Context, addr, path string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		pid, _, err := Serving(ctx, addr)
+		_, _, err := Serving(ctx, addr, path, nil)
 		if err == nil {
-			return pid, nil
+			return nil
 		}
 		last = err
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return 0, fmt.Errorf("not healthy after %s: %v", timeout, last)
+	return fmt.Errorf("not healthy after %s: %v", timeout, last)
 }
 
 // Usage is a process's open file descriptors and resident memory (kB).
@@ -227,14 +307,10 @@ func Listener(pid, port int) string {
 		return ""
 	}
 	defer unix.Close(pfd)
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, _ := os.ReadDir(dir)
 	var out []string
-	for _, e := range ents {
-		link, err := os.Readlink(dir + "/" + e.Name())
-		n, errN := strconv.Atoi(e.Name())
-		if err != nil || errN != nil || !strings.HasPrefix(link, "socket:") || !listensOn(pfd, n, port) {
-			continue
+	eachSocket(pid, func(n int) bool {
+		if !listensOn(pfd, n, port) {
+			return false
 		}
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, n))
 		for _, line := range strings.Split(string(b), "\n") {
@@ -247,7 +323,8 @@ func Listener(pid, port int) string {
 				out = append(out, fmt.Sprintf("fd %d flags %s (%s)", n, flags, mode))
 			}
 		}
-	}
+		return false
+	})
 	return strings.Join(out, ", ")
 }
 

@@ -1,7 +1,10 @@
 package observe
 
 import (
+	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -39,5 +42,28 @@ func TestWaitsListsThreads(t *testing.T) {
 	}
 	if w := Waits(1 << 30); w != "" {
 		t.Fatalf("waits of no process: %q", w)
+	}
+}
+
+// A server that names no PID is found by who holds the probe's other end:
+// this process here, and no one among processes that do not hold it.
+func TestServingFindsTheAccepterWithoutAHeader(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ready" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	ctx := context.Background()
+	pid, _, err := Serving(ctx, addr, "/ready", []int{os.Getppid(), os.Getpid()})
+	if err != nil || pid != os.Getpid() {
+		t.Fatalf("Serving = %d, %v; want this process, %d", pid, err, os.Getpid())
+	}
+	if pid, _, err := Serving(ctx, addr, "/ready", []int{os.Getppid()}); err != nil || pid != 0 {
+		t.Fatalf("among processes that do not hold it: %d, %v; want 0", pid, err)
+	}
+	if _, _, err := Serving(ctx, addr, "/missing", nil); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("a 404 health check: %v", err)
 	}
 }

@@ -26,6 +26,9 @@ const (
 // Listen is where sample servers listen, inside the lab.
 const Listen = "127.0.0.1:18080"
 
+// HealthPath is the sample servers' health check.
+const HealthPath = "/health"
+
 // User is the unprivileged user every sample server runs as.
 const User = "gracelab"
 

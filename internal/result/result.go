@@ -112,6 +112,11 @@ type LoadProfile struct {
 	// the journal's lines (a server's receipt of a signal, say) among the
 	// requests.
 	Began time.Time `json:"began,omitzero"`
+	// NoPIDHeader: the server names no serving PID in its responses (a
+	// user's own, in check), so who served is known from the probes alone.
+	NoPIDHeader bool `json:"no_pid_header,omitempty"`
+	// Listen is the address loaded (host:port), for a user's own unit.
+	Listen string `json:"listen,omitempty"`
 }
 
 // Snapshot is what systemd reported and who served, at one moment.
@@ -156,7 +161,8 @@ type Reload struct {
 	After   Snapshot `json:"after"`
 	Settled Snapshot `json:"settled"`
 	// DaemonReloadMS is when `systemctl daemon-reload` ran after this
-	// reload had settled (variants tagged daemon-reload), and its exit.
+	// reload had settled (the last reload of variants tagged
+	// daemon-reload), and its exit.
 	DaemonReloadMS   float64 `json:"daemon_reload_ms,omitempty"`
 	DaemonReloadExit int     `json:"daemon_reload_exit,omitempty"`
 	// FirstNewOKMS is how soon after the reload a process that had not

@@ -26,11 +26,11 @@ type env struct {
 	replaceFile func(src, dst string) error
 	stage       func(binDir string) error
 	portFree    func(addr string) error
-	connect     func(ctx context.Context) (observer, error)
-	waitHealthy func(ctx context.Context, addr string, timeout time.Duration) error
+	connect     func(ctx context.Context, health string) (observer, error)
+	waitHealthy func(ctx context.Context, addr, path string, timeout time.Duration) error
 	startLoad   func(ctx context.Context, cfg load.Config) loadRun
 	slow        func(ctx context.Context, spec Spec, n int, since func() time.Duration) result.SlowRequest
-	processes   func(binDir string) []result.Process
+	processes   func(dirs ...string) []result.Process
 	kill        func(pid int)
 	environment func(provider, suite string, binaries ...string) result.Env
 }
@@ -72,20 +72,18 @@ var osEnv = env{
 	replaceFile: replaceFile,
 	stage:       stageBinaries,
 	portFree:    portFree,
-	connect: func(ctx context.Context) (observer, error) {
+	connect: func(ctx context.Context, health string) (observer, error) {
 		sd, err := observe.Connect(ctx)
 		if err != nil {
 			return nil, err
 		}
+		sd.Health = health
 		return sd, nil
 	},
-	waitHealthy: func(ctx context.Context, addr string, timeout time.Duration) error {
-		_, err := observe.WaitHealthy(ctx, addr, timeout)
-		return err
-	},
-	startLoad: func(ctx context.Context, cfg load.Config) loadRun { return realLoad{load.Start(ctx, cfg)} },
-	slow:      slowRequest,
-	processes: OurProcesses,
+	waitHealthy: observe.WaitHealthy,
+	startLoad:   func(ctx context.Context, cfg load.Config) loadRun { return realLoad{load.Start(ctx, cfg)} },
+	slow:        slowRequest,
+	processes:   OurProcesses,
 	kill: func(pid int) {
 		if p, err := os.FindProcess(pid); err == nil {
 			p.Kill()

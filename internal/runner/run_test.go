@@ -82,8 +82,8 @@ func (f *fake) env() env {
 		replaceFile: func(src, dst string) error { f.log("replace " + src + " " + dst); return nil },
 		stage:       func(string) error { f.log("stage"); return nil },
 		portFree:    func(string) error { return nil },
-		connect:     func(context.Context) (observer, error) { return fakeObserver{f}, nil },
-		waitHealthy: func(context.Context, string, time.Duration) error { f.log("wait healthy"); return f.healthy },
+		connect:     func(context.Context, string) (observer, error) { return fakeObserver{f}, nil },
+		waitHealthy: func(context.Context, string, string, time.Duration) error { f.log("wait healthy"); return f.healthy },
 		startLoad: func(ctx context.Context, cfg load.Config) loadRun {
 			f.log("load")
 			if f.loadDone != nil {
@@ -94,7 +94,7 @@ func (f *fake) env() env {
 		slow: func(_ context.Context, _ Spec, n int, since func() time.Duration) result.SlowRequest {
 			return result.SlowRequest{Reload: n, Outcome: "completed", StartMS: float64(since().Milliseconds())}
 		},
-		processes: func(string) []result.Process { return f.left },
+		processes: func(...string) []result.Process { return f.left },
 		kill:      func(pid int) { f.killed = append(f.killed, pid) },
 		environment: func(p, s string, _ ...string) result.Env {
 			return result.Env{Provider: p, Suite: s, SystemdVersion: "252 (252.39)"}

@@ -111,10 +111,13 @@ func osRelease() map[string]string {
 }
 
 // OurProcesses lists processes running one of our binaries (the installed
-// ones or the run's working copies): after a unit is stopped there must be
-// none.
-func OurProcesses(binDir string) []result.Process {
-	dirs := map[string]bool{binDir: true, protocol.WorkBin: true}
+// ones or the run's working copies, and binaries named one by one, such
+// as a checked unit's): after a unit is stopped there must be none.
+func OurProcesses(binDirs ...string) []result.Process {
+	dirs := map[string]bool{protocol.WorkBin: true}
+	for _, d := range binDirs {
+		dirs[d] = true
+	}
 	var out []result.Process
 	self := os.Getpid()
 	ents, _ := os.ReadDir("/proc")
@@ -128,7 +131,7 @@ func OurProcesses(binDir string) []result.Process {
 			continue
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
-		if !dirs[filepath.Dir(exe)] || filepath.Base(exe) == protocol.RunnerName {
+		if !dirs[filepath.Dir(exe)] && !dirs[exe] || filepath.Base(exe) == protocol.RunnerName {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))

@@ -8,8 +8,12 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 )
 
-// Option is one Name=Value line of a section.
-type Option struct{ Section, Name, Value string }
+// Option is one Name=Value line of a section, and the line it starts on
+// (1-based).
+type Option struct {
+	Section, Name, Value string
+	Line                 int
+}
 
 // Parse returns the options of a unit file's text, in order.
 func Parse(text string) ([]Option, error) {
@@ -17,20 +21,57 @@ func Parse(text string) ([]Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	lines := optionLines(text)
+	seen := map[[2]string]int{}
 	out := make([]Option, len(opts))
 	for i, o := range opts {
+		k := [2]string{o.Section, o.Name}
 		out[i] = Option{Section: o.Section, Name: o.Name, Value: o.Value}
+		if ls := lines[k]; seen[k] < len(ls) {
+			out[i].Line = ls[seen[k]]
+		}
+		seen[k]++
 	}
 	return out, nil
+}
+
+// optionLines finds where each section's options start, in order, for
+// the messages a user reads (go-systemd's parser keeps no line numbers).
+func optionLines(text string) map[[2]string][]int {
+	out := map[[2]string][]int{}
+	section, cont := "", false
+	for i, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		wasCont := cont
+		cont = strings.HasSuffix(t, `\`)
+		switch {
+		case wasCont, t == "", t[0] == '#', t[0] == ';':
+		case t[0] == '[' && strings.HasSuffix(t, "]"):
+			section = t[1 : len(t)-1]
+		default:
+			if name, _, ok := strings.Cut(t, "="); ok {
+				k := [2]string{section, strings.TrimSpace(name)}
+				out[k] = append(out[k], i+1)
+			}
+		}
+	}
+	return out
 }
 
 // Last returns the last value of name in section (systemd's rule for
 // single-valued settings), and whether it is set.
 func Last(opts []Option, section, name string) (string, bool) {
-	v, ok := "", false
+	o, ok := LastOption(opts, section, name)
+	return o.Value, ok
+}
+
+// LastOption is Last with the option's line.
+func LastOption(opts []Option, section, name string) (Option, bool) {
+	var v Option
+	ok := false
 	for _, o := range opts {
 		if o.Section == section && o.Name == name {
-			v, ok = o.Value, true
+			v, ok = o, true
 		}
 	}
 	return v, ok

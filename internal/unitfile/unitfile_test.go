@@ -23,3 +23,24 @@ func TestParseRejectsGarbage(t *testing.T) {
 		t.Fatal("an unterminated section header was accepted")
 	}
 }
+
+func TestParseKnowsLines(t *testing.T) {
+	text := "[Unit]\nDescription=x\n\n# PIDFile=/comment\n[Service]\nExecStart=/bin/a \\\n  PIDFile=/not/an/option\nPIDFile=/run/a.pid\n  PIDFile = /run/b.pid\n"
+	opts, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int{"Description": {2}, "ExecStart": {6}, "PIDFile": {8, 9}}
+	got := map[string][]int{}
+	for _, o := range opts {
+		got[o.Name] = append(got[o.Name], o.Line)
+	}
+	for k, w := range want {
+		if len(got[k]) != len(w) || got[k][0] != w[0] || got[k][len(w)-1] != w[len(w)-1] {
+			t.Errorf("%s on lines %v, want %v", k, got[k], w)
+		}
+	}
+	if o, _ := LastOption(opts, "Service", "PIDFile"); o.Line != 9 || o.Value != "/run/b.pid" {
+		t.Errorf("LastOption = %+v", o)
+	}
+}

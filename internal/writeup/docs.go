@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/check"
+	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/plots"
 	"github.com/gracelab/gracelab/internal/result"
 )
@@ -67,6 +68,14 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 		}
 		files[name] = serverPage(m, s)
 	}
+	pub := slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return r.Experiment != kind.Base().Name })
+	checks, err := checkPages(stored, pub)
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range checks {
+		files[CheckDir+"/"+name] = data
+	}
 	for r, base := range m.images {
 		for _, p := range []struct {
 			suffix string
@@ -101,11 +110,26 @@ func writeAll(outDir string, files map[string][]byte) error {
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[n]) {
 			continue
 		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
 		if err := writeFile(path, files[n]); err != nil {
 			return err
 		}
 	}
-	return removeStale(outDir, files)
+	if err := removeStale(outDir, files); err != nil {
+		return err
+	}
+	sub := map[string][]byte{}
+	for n, data := range files {
+		if rest, ok := strings.CutPrefix(n, CheckDir+"/"); ok {
+			sub[rest] = data
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outDir, CheckDir)); err != nil {
+		return nil
+	}
+	return removeStale(filepath.Join(outDir, CheckDir), sub)
 }
 
 func writeFile(path string, data []byte) error {
@@ -174,7 +198,8 @@ func fullBatches(rs []*result.Result) (newest, previous []*result.Result) {
 		}
 	}
 	if len(names) == 0 {
-		return rs, nil
+		// A check's runs are a user's unit, not the catalog's.
+		return slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return checkBatch(r.Batch) }), nil
 	}
 	slices.Sort(names)
 	for _, r := range rs {

@@ -223,7 +223,7 @@ func readmeStop(p *page, m *model) {
 var mitigations = []struct{ server, name, what string }{
 	{"grace", "pidfile", "the blog post's unit, for comparison"},
 	{"grace", "pidfile-wait", "`ExecReload=` waits until the old process has exited, so systemd reads the PID file once the new process is its own child"},
-	{"grace", "pidfile-daemon-reload", "the blog post's unit, and `systemctl daemon-reload` once each reload has settled, so systemd reads the main PID again"},
+	{"grace", "pidfile-daemon-reload", "the blog post's unit, and `systemctl daemon-reload` once the last reload has settled, before the stop, so systemd takes the main PID again"},
 	{"tableflip", "notify", "`Type=notify`: the new process sends `MAINPID=` itself"},
 }
 

@@ -58,9 +58,12 @@ type Variant struct {
 	// PIDFilePath marks variants that name the PID file path in a variable
 	// or a specifier: the EnvironmentFile page compares them.
 	PIDFilePath bool
-	// DaemonReload: the operator runs `systemctl daemon-reload` once each
-	// reload has settled, a mitigation to measure (systemd then reads the
-	// main PID again and asks anew whether it is its child).
+	// Unit names a user's own unit (check), installed under its own name;
+	// catalog variants leave it empty.
+	Unit string
+	// DaemonReload: the operator runs `systemctl daemon-reload` once the
+	// last reload has settled, a mitigation to measure (systemd then takes
+	// the main PID again and asks anew whether it is its child).
 	DaemonReload bool
 }
 
@@ -252,7 +255,12 @@ func Describe(server string) string {
 }
 
 // UnitName is the systemd unit name of a variant.
-func (v Variant) UnitName() string { return protocol.UnitPrefix + v.Server + "-" + v.Name + ".service" }
+func (v Variant) UnitName() string {
+	if v.Unit != "" {
+		return v.Unit
+	}
+	return protocol.UnitPrefix + v.Server + "-" + v.Name + ".service"
+}
 
 // ID is "server/variant".
 func (v Variant) ID() string { return v.Server + "/" + v.Name }

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/priority"
 	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab/catalog"
 )
@@ -108,6 +111,9 @@ func run(ctx context.Context, args []string) error {
 	suite := fs.String("suite", "", "distribution suite, recorded in the result")
 	batch := fs.String("batch", "", "batch the run belongs to, recorded in the result")
 	repeat := fs.Int("repeat", 0, "repeat of the cell in its batch, from 1")
+	ownUnit := fs.Bool("own", false, "run the user's own unit and binary (check): a runner.Own as JSON on stdin")
+	path := fs.String("path", "/", "path the load requests")
+	health := fs.String("health", protocol.HealthPath, "path whose answer says the server serves")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,12 +121,20 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := catalog.Find(*server, *variant)
-	if err != nil {
+	var own runner.Own
+	var v catalog.Variant
+	if *ownUnit {
+		if err := json.NewDecoder(os.Stdin).Decode(&own); err != nil {
+			return fmt.Errorf("read the unit to check from stdin: %w", err)
+		}
+		name := filepath.Base(own.Unit.Path)
+		v = catalog.Variant{Server: "check", Name: strings.TrimSuffix(name, ".service"), Action: "reload", Unit: name, Summary: "the user's own unit"}
+	} else if v, err = catalog.Find(*server, *variant); err != nil {
 		return err
 	}
 	d := runner.DefaultSpec(k, v)
 	d.Profile, d.Rate, d.Listen, d.Provider, d.Suite = *profile, *rate, *listen, *provider, *suite
+	d.Path, d.Health = *path, *health
 	if *slowDuration > 0 {
 		d.Slow = *slowDuration
 	}
@@ -142,7 +156,13 @@ func run(ctx context.Context, args []string) error {
 	// fall behind. The servers, started by systemd, keep nice 0.
 	_, d.ClientPriority = priority.Raise(loadNice)
 	d.ClientPriority += ", " + priority.Alone(loadNice)
-	res, err := runner.Run(ctx, d, os.Stderr)
+	run := runner.Run
+	if *ownUnit {
+		run = func(ctx context.Context, d runner.Spec, w io.Writer) (*result.Result, error) {
+			return runner.RunOwn(ctx, d, own, w)
+		}
+	}
+	res, err := run(ctx, d, os.Stderr)
 	if err != nil {
 		return err
 	}

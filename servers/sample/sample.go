@@ -86,7 +86,7 @@ func Handler() http.Handler {
 		}
 		fmt.Fprintf(w, "pid=%s version=%s slept=%s\n", pid, Version, d)
 	})
-	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(protocol.HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "ok pid=%s version=%s\n", pid, Version)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
