@@ -27,19 +27,9 @@ const DefaultCheckRepeats = 5
 func Check(ctx context.Context, w io.Writer, unitPath, binPath string) error {
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	cfg, _, err := setup()
+	cfg, o, suites, err := batchSetup(DefaultCheckRepeats)
 	if err != nil {
 		return err
-	}
-	o, err := OptionsFromEnv(cfg.Repo)
-	if err != nil {
-		return err
-	}
-	suites := []string{cfg.Suite}
-	if cfg.Provider == "nspawn" {
-		if suites, err = lab.SuitesFromEnv(); err != nil {
-			return err
-		}
 	}
 	_, _, err = RunCheck(ctx, w, CheckSetup{Cfg: cfg, Opts: o, Suites: suites, Docs: filepath.Join(cfg.Repo, "docs")},
 		unitPath, binPath, own.SettingsFromEnv())
@@ -62,9 +52,7 @@ func RunCheck(ctx context.Context, w io.Writer, cs CheckSetup, unitPath, binPath
 		return nil, "", fmt.Errorf("check: %w", err)
 	}
 	o := cs.Opts
-	if o.Repeats == 0 {
-		o.Repeats = DefaultCheckRepeats
-	}
+	o.Repeats = max(o.Repeats, 1)
 	for _, x := range p.Lint {
 		fmt.Fprintf(w, "lint: %s:%d: %s: %s\n", unitPath, x.Line, x.Setting, x.Rule)
 	}

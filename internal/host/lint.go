@@ -3,15 +3,14 @@ package host
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/lint"
+	"github.com/gracelab/gracelab/internal/own"
 	"github.com/gracelab/gracelab/lab"
 )
 
@@ -30,7 +29,7 @@ func Lint(ctx context.Context, w io.Writer, unitPath string) error {
 
 // LintIn lints a unit and, with a running lab p, verifies it there.
 func LintIn(ctx context.Context, w io.Writer, p lab.Provider, unitPath string) ([]lint.Warning, error) {
-	text, err := readUserFile(unitPath, "unit file")
+	text, err := own.ReadFile(unitPath, "unit file")
 	if err != nil {
 		return nil, err
 	}
@@ -57,19 +56,6 @@ func LintIn(ctx context.Context, w io.Writer, p lab.Provider, unitPath string) (
 	}
 	fmt.Fprintf(w, "lint: nothing found in %s of the failure modes the lab has measured\n", unitPath)
 	return nil, nil
-}
-
-// readUserFile reads a file the user named, with an error that says which
-// and why.
-func readUserFile(path, what string) (string, error) {
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%s %s does not exist", what, path)
-	case err != nil:
-		return "", fmt.Errorf("cannot read %s %s: %w", what, path, err)
-	}
-	return string(b), nil
 }
 
 func indent(s, prefix, empty string) string {

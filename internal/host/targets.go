@@ -167,19 +167,16 @@ func All(ctx context.Context) error {
 	return runBatch(ctx, FullBatch, 5, func(o Options) []Job { return AllJobs(o.Profiles) })
 }
 
-// runBatch runs the jobs on every suite (LAB_SUITE), each repeated
-// GRACELAB_REPEATS times (default: repeats), on GRACELAB_PARALLEL labs at
-// once, then renders docs/.
-func runBatch(ctx context.Context, name string, repeats int, jobs func(Options) []Job) error {
-	ctx, stop := interruptible(ctx)
-	defer stop()
+// batchSetup reads the lab's settings, the batch's options (repeats
+// unless GRACELAB_REPEATS says otherwise) and the suites to run on.
+func batchSetup(repeats int) (lab.Config, Options, []string, error) {
 	cfg, _, err := setup()
 	if err != nil {
-		return err
+		return cfg, Options{}, nil, err
 	}
 	o, err := OptionsFromEnv(cfg.Repo)
 	if err != nil {
-		return err
+		return cfg, o, nil, err
 	}
 	if o.Repeats == 0 {
 		o.Repeats = repeats
@@ -187,8 +184,21 @@ func runBatch(ctx context.Context, name string, repeats int, jobs func(Options) 
 	suites := []string{cfg.Suite}
 	if cfg.Provider == "nspawn" {
 		if suites, err = lab.SuitesFromEnv(); err != nil {
-			return err
+			return cfg, o, nil, err
 		}
+	}
+	return cfg, o, suites, nil
+}
+
+// runBatch runs the jobs on every suite (LAB_SUITE), each repeated
+// GRACELAB_REPEATS times (default: repeats), on GRACELAB_PARALLEL labs at
+// once, then renders docs/.
+func runBatch(ctx context.Context, name string, repeats int, jobs func(Options) []Job) error {
+	ctx, stop := interruptible(ctx)
+	defer stop()
+	cfg, o, suites, err := batchSetup(repeats)
+	if err != nil {
+		return err
 	}
 	o.Batch = BatchID(time.Now()) + "-" + name
 	rs, err := RunBatch(ctx, cfg, Tasks(jobs(o), suites, o.Repeats), o)

@@ -61,7 +61,7 @@ type Prepared struct {
 // Prepare reads the unit and the binary and checks them. Each error is
 // one line that says what is wrong and what to do.
 func Prepare(unitPath, binPath string, s Settings) (*Prepared, error) {
-	text, err := readFile(unitPath, "unit file")
+	text, err := ReadFile(unitPath, "unit file")
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func Prepare(unitPath, binPath string, s Settings) (*Prepared, error) {
 		return nil, fmt.Errorf("%s: %w", unitPath, err)
 	}
 	opts, _ := unitfile.Parse(text)
-	exe, err := readFile(binPath, "binary")
+	exe, err := ReadFile(binPath, "binary")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func Prepare(unitPath, binPath string, s Settings) (*Prepared, error) {
 		if !ok || !path.IsAbs(lab) {
 			return nil, fmt.Errorf("CHECK_FILES: %q is not HOSTPATH:/ABSOLUTE/LAB/PATH", f)
 		}
-		t, err := readFile(host, "file to place")
+		t, err := ReadFile(host, "file to place")
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +133,8 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-func readFile(p, what string) (string, error) {
+// ReadFile reads a file the user named, with an error that says which and why.
+func ReadFile(p, what string) (string, error) {
 	b, err := os.ReadFile(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -223,7 +224,7 @@ func envFiles(opts []unitfile.Option, hostFile string) ([]result.File, error) {
 			}
 			return nil, fmt.Errorf("line %d: EnvironmentFile=%s must exist; give its contents with CHECK_ENV=path/to/file", o.Line, p)
 		}
-		t, err := readFile(hostFile, "CHECK_ENV file")
+		t, err := ReadFile(hostFile, "CHECK_ENV file")
 		if err != nil {
 			return nil, err
 		}

@@ -99,6 +99,8 @@ func TestPrepareBadInput(t *testing.T) {
 	}{
 		{"missing unit", "/nonexistent/app.service", b, ok, "unit file /nonexistent/app.service does not exist"},
 		{"missing binary", u, "/nonexistent/app", ok, "binary /nonexistent/app does not exist"},
+		{"unreadable unit", t.TempDir() + "/", b, ok, "cannot read unit file"},
+		{"unreadable binary", u, t.TempDir(), ok, "cannot read binary"},
 		{"not a service", b, b, ok, "a file named NAME.service"},
 		{"no ExecStart", noStart, b, ok, "no ExecStart="},
 		{"relative ExecStart", relative, b, ok, "without a path"},

@@ -141,6 +141,8 @@ func inEnv(rs []*result.Result, e env) []*result.Result {
 }
 
 func checkPage(runs, published []*result.Result, name string, modules []string) (map[string][]byte, error) {
+	// By ID, as results/ lists them: the page is the same whoever renders it.
+	runs = slices.SortedFunc(slices.Values(runs), func(a, b *result.Result) int { return cmp.Compare(a.ID, b.ID) })
 	files := map[string][]byte{}
 	unit := runs[0].Unit.Files[0]
 	p := &page{}

@@ -21,6 +21,7 @@ const (
 	srcEnterSig257   = "https://github.com/systemd/systemd/blob/v257/src/core/service.c#L2240-L2278"
 	srcDead252       = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L1822-L1827"
 	srcReloadPID252  = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L3763-L3770"
+	srcDeserial252   = "https://github.com/systemd/systemd/blob/v252/src/core/service.c#L2958-L2964"
 	srcGraceSigterm  = "https://github.com/facebookgo/grace/blob/75cf19382434e82df4dd84953f566b8ad23d6e9e/gracehttp/http.go#L152-L157"
 )
 
@@ -204,14 +205,15 @@ func readmeStop(p *page, m *model) {
 		"stop (from `systemd-analyze dump`, or where that could not be read, from the journal's \"not our child\" line for that PID):\n\n- %s",
 		ms(medianOf(after)), strings.Join(per, "\n- "))
 	p.para("Why, in systemd's source. A main PID read from `PIDFile=` (or sent as `MAINPID=`) is *alien* when its parent is not "+
-		"systemd at that moment ([v252](%s), [v257](%s)); the flag is not looked at again when the process is later reparented. "+
+		"systemd at that moment ([v252](%s), [v257](%s)); the flag is not looked at again when the process is later reparented, "+
+		"until a `systemctl daemon-reload` takes the main PID anew from its saved state ([v252](%s)). "+
 		"grace starts the new process as a child of the old one, which then gets SIGTERM from its successor ([gracehttp](%s)); "+
 		"systemd re-reads the PID file as soon as `ExecReload=` exits ([v252](%s)), so whether it reads the new PID while the old "+
 		"parent still lives is a race. At stop, `unit_kill_context()` sends SIGTERM to the main PID but counts an alien one as "+
 		"nothing to wait for ([v252](%s), [v257](%s)); the rest of the cgroup is waited for only if some *other* process got the "+
 		"signal ([v252](%s)). With nothing to wait for, `service_enter_signal()` goes straight on to SIGKILL "+
 		"([v252](%s), [v257](%s)), and every step passes `SERVICE_SUCCESS`, hence `Result=success` ([v252](%s)).",
-		srcAlienSet252, srcAlienSet257, srcGraceSigterm, srcReloadPID252, srcKillMain252, srcKillOne257, srcKillCgroup252,
+		srcAlienSet252, srcAlienSet257, srcDeserial252, srcGraceSigterm, srcReloadPID252, srcKillMain252, srcKillOne257, srcKillCgroup252,
 		srcEnterSig252, srcEnterSig257, srcDead252)
 	if mit := mitigation(rows); mit != "" {
 		p.para("%s", mit)
