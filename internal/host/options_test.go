@@ -50,8 +50,11 @@ func TestTargetsRejectUnknownNames(t *testing.T) {
 		want string
 	}{
 		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, plain, socket, starter, tableflip"},
-		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, long, long-30, mainpid, pidfile, pidfile-env, pidfile-wait, specifier"},
+		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun"},
 		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
+		{[]string{"lint", "/nonexistent/app.service"}, "unit file /nonexistent/app.service does not exist"},
+		{[]string{"check", "/nonexistent/app.service", "/bin/true"}, "check: unit file /nonexistent/app.service does not exist"},
+		{[]string{"check", "internal/host/testdata/units/carbonapi.service", "/nonexistent/carbonapi"}, "check: binary /nonexistent/carbonapi does not exist"},
 	}
 	for _, c := range cases {
 		cmd := exec.Command("go", append([]string{"run", "mage.go"}, c.args...)...)
