@@ -57,6 +57,17 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 		}
 		m.rerun = &rerun{batch: rs[0].Batch, previous: prev[0].Batch, runs: len(prev), cmp: rate.Compare(prev, rs)}
 	}
+	pub := slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return r.Experiment != kind.Base().Name })
+	checks, err := checkPages(stored, pub)
+	if err != nil {
+		return nil, err
+	}
+	for name := range checks {
+		if strings.HasSuffix(name, ".md") {
+			m.checked = append(m.checked, strings.TrimSuffix(name, ".md"))
+		}
+	}
+	slices.Sort(m.checked)
 	files := map[string][]byte{
 		"README.md":  readme(m),
 		"envfile.md": envfilePage(m),
@@ -67,11 +78,6 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 			return nil, fmt.Errorf("server %q would overwrite %s", s, name)
 		}
 		files[name] = serverPage(m, s)
-	}
-	pub := slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return r.Experiment != kind.Base().Name })
-	checks, err := checkPages(stored, pub)
-	if err != nil {
-		return nil, err
 	}
 	for name, data := range checks {
 		files[CheckDir+"/"+name] = data

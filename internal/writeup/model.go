@@ -183,6 +183,7 @@ type model struct {
 	cells   []*cell
 	images  map[*result.Result]string // image base name of each newest run
 	rerun   *rerun                    // the previous full batch against this one, if there is one
+	checked []string                  // units with a check page, by name
 }
 
 // rerun compares the previous full batch with the one rendered.

@@ -89,7 +89,11 @@ func readme(m *model) []byte {
 		p.f("- [%s](%s.md): %s, %s\n", s, fileSafe(s), plural(len(m.variants(s)), "variant", "variants"),
 			plural(len(cells), "row", "rows"))
 	}
-	p.f("- [envfile.md](envfile.md): can the PID file path come from `EnvironmentFile=`?\n\n")
+	p.f("- [envfile.md](envfile.md): can the PID file path come from `EnvironmentFile=`?\n")
+	for _, u := range m.checked {
+		p.f("- [check/%s.md](%s/%s.md): the unit `%s.service`, run with `go run mage.go check`\n", u, CheckDir, u, u)
+	}
+	p.f("\n")
 	return p.Bytes()
 }
 
