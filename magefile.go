@@ -72,7 +72,7 @@ func (Results) Judge() error { return host.Judge(os.Stdout) }
 func (Results) Compare(a, b string) error { return host.Compare(os.Stdout, a, b) }
 
 // Check runs your own unit and binary in the lab as the matrix runs its own, and writes docs/check/UNIT.md: check app.service ./app.
-// Settings: CHECK_URL (default http://127.0.0.1:8080/, loopback only), CHECK_HEALTH (a path), CHECK_ENV (EnvironmentFile= contents),
+// Settings: CHECK_URL (default http://127.0.0.1:8080/, loopback only), CHECK_HEALTH (a path), CHECK_SLOW (a long request's path), CHECK_ENV (EnvironmentFile= contents),
 // CHECK_FILES (HOST:LAB,...), GRACELAB_REPEATS (default 5).
 func Check(ctx context.Context, unit, binary string) error {
 	return host.Check(ctx, os.Stdout, unit, binary)

@@ -58,7 +58,7 @@ func RunCheck(ctx context.Context, w io.Writer, cs CheckSetup, unitPath, binPath
 	}
 	k := kind.Base()
 	v := catalog.Variant{Server: "check", Name: strings.TrimSuffix(p.Name, ".service"), Action: "reload", Unit: p.Name}
-	job := &OwnJob{Own: p.Own, Listen: p.Listen, Path: p.Path, Health: p.Health}
+	job := &OwnJob{Own: p.Own, Listen: p.Listen, Path: p.Path, Health: p.Health, Slow: p.Slow}
 	jobs := Jobs(k, []catalog.Variant{v}, o.Profiles)
 	for i := range jobs {
 		jobs[i].Own = job

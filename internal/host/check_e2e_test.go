@@ -30,12 +30,17 @@ var realUnits = []struct {
 	// from the catalog cell it resembles, and why.
 	differs map[check.Question]string
 }{
-	{unit: "tableflip-doc.service", sample: "tableflip", binary: "tableflip-doc", lint: []string{"no-exec-reload"},
+	{unit: "tableflip-doc.service", sample: "tableflip", binary: "tableflip-doc", lint: []string{"no-exec-reload"}, settings: own.Settings{Slow: sampleSlow},
 		differs: map[check.Question]string{check.Tracking: "it has no ExecReload=: systemctl reload fails and starts nothing"}},
-	{unit: "starter-app.service", sample: "starter", binary: "starter-app"},
+	{unit: "starter-app.service", sample: "starter", binary: "starter-app", settings: own.Settings{Slow: sampleSlow}},
 	{unit: "carbonapi.service", sample: "grace", binary: "carbonapi", lint: []string{"main-pid-not-child", "legacy-var-run"},
-		settings: own.Settings{EnvFile: "testdata/units/carbonapi.env", Files: []string{"testdata/units/carbonapi.tmpfiles:/usr/lib/tmpfiles.d/carbonapi.conf"}}},
+		settings: own.Settings{Slow: sampleSlow, EnvFile: "testdata/units/carbonapi.env", Files: []string{"testdata/units/carbonapi.tmpfiles:/usr/lib/tmpfiles.d/carbonapi.conf"}}},
 }
+
+// sampleSlow is the sample servers' long request, as the matrix holds it
+// across reloads and the stop: without it a stop has nothing to drain,
+// and start_server's stop, for one, passes where the matrix's fails.
+const sampleSlow = "/slow?ms=1000"
 
 var published = sync.OnceValues(func() ([]*result.Result, error) { return writeup.Published("../../results") })
 

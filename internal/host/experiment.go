@@ -210,6 +210,7 @@ type Job struct {
 type OwnJob struct {
 	Own                  runner.Own
 	Listen, Path, Health string
+	Slow                 string // a long request's path; none: no slow requests
 }
 
 func (j Job) String() string {
@@ -258,7 +259,12 @@ func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Option
 			return nil, "", err
 		}
 		stdin = bytes.NewReader(data)
-		args = append(args, "-own", "-listen", j.Own.Listen, "-path", j.Own.Path, "-health", j.Own.Health, "-slow", "0")
+		args = append(args, "-own", "-listen", j.Own.Listen, "-path", j.Own.Path, "-health", j.Own.Health)
+		if j.Own.Slow == "" {
+			args = append(args, "-slow", "0") // nothing to hold a request long with
+		} else {
+			args = append(args, "-slow-path", j.Own.Slow)
+		}
 	}
 	var stdout bytes.Buffer
 	var last lastLine

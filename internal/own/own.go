@@ -27,6 +27,7 @@ import (
 type Settings struct {
 	URL     string   // loaded, on loopback; default http://127.0.0.1:8080/
 	Health  string   // path whose answer says the server serves; default the URL's path
+	Slow    string   // path of a request that takes about a second, held across reloads and the stop; none if empty
 	EnvFile string   // a host file: the contents of the unit's EnvironmentFile=
 	Files   []string // more files to place, each "HOSTPATH:LABPATH"
 	Repeats int      // runs per profile; default 5
@@ -35,10 +36,10 @@ type Settings struct {
 // DefaultURL is what check loads unless told otherwise.
 const DefaultURL = "http://127.0.0.1:8080/"
 
-// SettingsFromEnv reads CHECK_URL, CHECK_HEALTH, CHECK_ENV, CHECK_FILES
-// (comma-separated) and GRACELAB_REPEATS.
+// SettingsFromEnv reads CHECK_URL, CHECK_HEALTH, CHECK_SLOW, CHECK_ENV
+// and CHECK_FILES (comma-separated).
 func SettingsFromEnv() Settings {
-	s := Settings{URL: os.Getenv("CHECK_URL"), Health: os.Getenv("CHECK_HEALTH"), EnvFile: os.Getenv("CHECK_ENV")}
+	s := Settings{URL: os.Getenv("CHECK_URL"), Health: os.Getenv("CHECK_HEALTH"), EnvFile: os.Getenv("CHECK_ENV"), Slow: os.Getenv("CHECK_SLOW")}
 	for _, f := range strings.Split(os.Getenv("CHECK_FILES"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			s.Files = append(s.Files, f)
@@ -52,6 +53,7 @@ type Prepared struct {
 	Name                 string // the unit's file name
 	Own                  runner.Own
 	Listen, Path, Health string
+	Slow                 string
 	Lint                 []lint.Warning
 	// Modules are the Go modules the binary was built with (none for a
 	// binary that is not Go's): they tell which library it uses.
@@ -94,6 +96,9 @@ func Prepare(unitPath, binPath string, s Settings) (*Prepared, error) {
 	p.Health = cmpOr(s.Health, p.Path)
 	if !strings.HasPrefix(p.Health, "/") {
 		return nil, fmt.Errorf("CHECK_HEALTH=%q: want a path, such as /healthz", s.Health)
+	}
+	if p.Slow = s.Slow; p.Slow != "" && !strings.HasPrefix(p.Slow, "/") {
+		return nil, fmt.Errorf("CHECK_SLOW=%q: want a path, such as /report?days=30", s.Slow)
 	}
 	if p.Own.Files, err = envFiles(opts, s.EnvFile); err != nil {
 		return nil, fmt.Errorf("%s: %w", unitPath, err)

@@ -111,6 +111,7 @@ func TestPrepareBadInput(t *testing.T) {
 		{"https", u, b, Settings{EnvFile: env, URL: "https://127.0.0.1:9090/"}, "want http://127.0.0.1:PORT/PATH"},
 		{"env file required", u, b, Settings{}, "line 6: EnvironmentFile=/etc/default/app must exist; give its contents with CHECK_ENV"},
 		{"bad health", u, b, Settings{EnvFile: env, Health: "healthz"}, "want a path"},
+		{"bad slow path", u, b, Settings{EnvFile: env, Slow: "slow"}, "CHECK_SLOW=\"slow\": want a path"},
 		{"bad extra file", u, b, Settings{EnvFile: env, Files: []string{"a.conf"}}, "is not HOSTPATH:/ABSOLUTE/LAB/PATH"},
 	} {
 		_, err := Prepare(c.unit, c.bin, c.s)

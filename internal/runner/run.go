@@ -56,6 +56,9 @@ type Spec struct {
 	Bin          string
 	Tools        []string
 	Path, Health string
+	// SlowPath is the user's own long request (check); the sample servers
+	// take /slow?ms=N.
+	SlowPath string
 }
 
 // bin is the server's binary.
@@ -418,6 +421,9 @@ func slowRequest(ctx context.Context, spec Spec, n int, since func() time.Durati
 	s := result.SlowRequest{Reload: n, StartMS: analysis.MS(since())}
 	t0 := time.Now()
 	url := fmt.Sprintf("http://%s/slow?ms=%d", spec.Listen, spec.Slow.Milliseconds())
+	if spec.SlowPath != "" {
+		url = "http://" + spec.Listen + spec.SlowPath
+	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := c.Do(req)
 	if err == nil {

@@ -151,8 +151,8 @@ func checkPage(runs, published []*result.Result, name string, modules []string) 
 	p.para("[← back to the writeup](../README.md)")
 	p.para("`go run mage.go check` installed this unit exactly as written, with the binary where `ExecStart=` names it, "+
 		"and ran the matrix's `%s` experiment on it: load at %d req/s on `http://%s`, `systemctl reload` %d times, then "+
-		"`systemctl stop` while the load still ran. %d runs in all.", kind.Base().Name, runs[0].Load.Rate,
-		runs[0].Load.Listen+runs[0].Load.Path, len(runs[0].Load.ReloadAtMS), len(runs))
+		"`systemctl stop` while the load still ran. %s %d runs in all.", kind.Base().Name, runs[0].Load.Rate,
+		runs[0].Load.Listen+runs[0].Load.Path, len(runs[0].Load.ReloadAtMS), checkSlowText(runs[0]), len(runs))
 
 	p.heading(2, "Verdict")
 	p.para("Each question is judged on its own; *k of N* counts the runs that failed it, with a 95%% interval.")
@@ -207,6 +207,15 @@ func checkPage(runs, published []*result.Result, name string, modules []string) 
 	}
 	files[name+".md"] = p.Bytes()
 	return files, nil
+}
+
+// checkSlowText says whether slow requests were held across the reloads and
+// the stop, as in the matrix.
+func checkSlowText(r *result.Result) string {
+	if r.Load.SlowPerReload == 0 {
+		return "No long requests were in flight (no `CHECK_SLOW` path was given), so a stop had only the steady load to drain."
+	}
+	return fmt.Sprintf("%d long requests (`CHECK_SLOW`) were in flight at each reload and at the stop, as in the matrix.", r.Load.SlowPerReload)
 }
 
 func ownChild(alien string) string {

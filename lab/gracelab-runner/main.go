@@ -114,6 +114,7 @@ func run(ctx context.Context, args []string) error {
 	ownUnit := fs.Bool("own", false, "run the user's own unit and binary (check): a runner.Own as JSON on stdin")
 	path := fs.String("path", "/", "path the load requests")
 	health := fs.String("health", protocol.HealthPath, "path whose answer says the server serves")
+	slowPath := fs.String("slow-path", "", "path of a long request (default: the sample servers' /slow?ms=N)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	d := runner.DefaultSpec(k, v)
 	d.Profile, d.Rate, d.Listen, d.Provider, d.Suite = *profile, *rate, *listen, *provider, *suite
-	d.Path, d.Health = *path, *health
+	d.Path, d.Health, d.SlowPath = *path, *health, *slowPath
 	if *slowDuration > 0 {
 		d.Slow = *slowDuration
 	}
