@@ -101,8 +101,8 @@ func isSignal(w string) bool {
 	return s == "USR2" || s == "HUP" || s == "12" || s == "1"
 }
 
-// waits says whether ExecReload= waits for the old process to exit.
-func waits(reload string) bool {
+// Waits says whether an ExecReload= waits for the old process to exit.
+func Waits(reload string) bool {
 	return strings.Contains(reload, "kill -0") || strings.Contains(reload, "tail --pid")
 }
 
@@ -110,11 +110,11 @@ func waits(reload string) bool {
 // starts and stops workers itself), so systemd's main PID never changes.
 func (u parsed) supervisor() bool {
 	o, _ := u.get("ExecStart")
-	f := strings.Fields(o.Value)
+	f := unitfile.Argv(o.Value)
 	if len(f) == 0 {
 		return false
 	}
-	switch path.Base(strings.TrimLeft(f[0], "-@:+!")) {
+	switch path.Base(f[0]) {
 	case "start_server", "einhorn":
 		return true
 	}
@@ -181,7 +181,7 @@ var rules = []func(parsed) (Warning, bool){
 	func(u parsed) (Warning, bool) {
 		r, ok := u.reexec()
 		p, has := u.get("PIDFile")
-		if !ok || !has || strings.Contains(p.Value, "$") || u.supervisor() || waits(r.Value) {
+		if !ok || !has || strings.Contains(p.Value, "$") || u.supervisor() || Waits(r.Value) {
 			return Warning{}, false
 		}
 		return Warning{Line: p.Line, Setting: setting(p), Rule: "main-pid-not-child",

@@ -5,6 +5,7 @@ package own
 
 import (
 	"bytes"
+	"cmp"
 	"debug/buildinfo"
 	"debug/elf"
 	"errors"
@@ -90,10 +91,10 @@ func Prepare(unitPath, binPath string, s Settings) (*Prepared, error) {
 	if p.Own.Binary, p.Own.Tools, err = placement(opts, filepath.Base(binPath)); err != nil {
 		return nil, fmt.Errorf("%s: %w", unitPath, err)
 	}
-	if p.Listen, p.Path, err = loopbackURL(cmpOr(s.URL, DefaultURL)); err != nil {
+	if p.Listen, p.Path, err = loopbackURL(cmp.Or(s.URL, DefaultURL)); err != nil {
 		return nil, err
 	}
-	p.Health = cmpOr(s.Health, p.Path)
+	p.Health = cmp.Or(s.Health, p.Path)
 	if !strings.HasPrefix(p.Health, "/") {
 		return nil, fmt.Errorf("CHECK_HEALTH=%q: want a path, such as /healthz", s.Health)
 	}
@@ -131,13 +132,6 @@ func Modules(exe []byte) []string {
 	return out
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // ReadFile reads a file the user named, with an error that says which and why.
 func ReadFile(p, what string) (string, error) {
 	b, err := os.ReadFile(p)
@@ -173,17 +167,17 @@ func Executable(bin []byte, arch string) error {
 // A program the unit runs besides it must be one the lab provides.
 func placement(opts []unitfile.Option, binName string) (string, map[string]string, error) {
 	start, _ := unitfile.Last(opts, "Service", "ExecStart")
-	argv := strings.Fields(start)
+	argv := unitfile.Argv(start)
 	if len(argv) == 0 {
 		return "", nil, errors.New("ExecStart= is empty")
 	}
-	prog := strings.TrimLeft(argv[0], "@-:+!|")
+	prog := argv[0]
 	if !path.IsAbs(prog) {
 		return "", nil, fmt.Errorf("ExecStart= runs %q without a path; write the absolute path the binary is installed at", prog)
 	}
 	at := prog
 	for _, a := range argv {
-		if a = strings.TrimLeft(a, "@-:+!|"); path.IsAbs(a) && path.Base(a) == binName {
+		if path.IsAbs(a) && path.Base(a) == binName {
 			at = a
 			break
 		}
@@ -210,7 +204,7 @@ func loopbackURL(raw string) (listen, urlPath string, err error) {
 	if ip == nil || !ip.IsLoopback() {
 		return "", "", fmt.Errorf("CHECK_URL=%q: the lab loads only loopback (127.0.0.1 or ::1), not %s", raw, u.Hostname())
 	}
-	return net.JoinHostPort(ip.String(), u.Port()), cmpOr(u.RequestURI(), "/"), nil
+	return net.JoinHostPort(ip.String(), u.Port()), cmp.Or(u.RequestURI(), "/"), nil
 }
 
 // envFiles places the contents given for the unit's EnvironmentFile=;

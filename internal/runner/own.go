@@ -100,7 +100,7 @@ func placeOwn(own Own, binDir string) (placed, users []string, err error) {
 func tmpfilesDirs(text string) []string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "d" || f[0] == "D") && !fileExists(f[1]) {
+		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "d" || f[0] == "D") && !osEnv.exists(f[1]) {
 			out = append(out, f[1])
 		}
 	}
@@ -122,7 +122,7 @@ func missingLibraries(bin string) []string {
 		}
 		b := make([]byte, p.Filesz)
 		if _, err := p.ReadAt(b, 0); err == nil {
-			if interp := strings.TrimRight(string(b), "\x00"); !fileExists(interp) {
+			if interp := strings.TrimRight(string(b), "\x00"); !osEnv.exists(interp) {
 				missing = append(missing, interp)
 			}
 		}
@@ -138,11 +138,6 @@ func missingLibraries(bin string) []string {
 		}
 	}
 	return missing
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // ensureUser creates the unit's Group= and User= where they do not exist

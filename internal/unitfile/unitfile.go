@@ -58,6 +58,16 @@ func optionLines(text string) map[[2]string][]int {
 	return out
 }
 
+// Argv splits an Exec*= command line into words, with systemd's prefix
+// characters (@, -, :, +, !, |) taken off the program.
+func Argv(value string) []string {
+	f := strings.Fields(value)
+	if len(f) > 0 {
+		f[0] = strings.TrimLeft(f[0], "@-:+!|")
+	}
+	return f
+}
+
 // Last returns the last value of name in section (systemd's rule for
 // single-valued settings), and whether it is set.
 func Last(opts []Option, section, name string) (string, bool) {

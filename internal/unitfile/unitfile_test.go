@@ -44,3 +44,13 @@ func TestParseKnowsLines(t *testing.T) {
 		t.Errorf("LastOption = %+v", o)
 	}
 }
+
+func TestArgvTakesOffPrefixes(t *testing.T) {
+	got := Argv("-@/usr/bin/start_server --port=:80 -- /opt/app -x")
+	if len(got) != 5 || got[0] != "/usr/bin/start_server" || got[3] != "/opt/app" {
+		t.Fatalf("Argv = %q", got)
+	}
+	if len(Argv("  ")) != 0 {
+		t.Fatal("an empty command has words")
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/check"
@@ -43,14 +43,8 @@ func Check(docsDir, resultsDir string, runs []*result.Result) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for rel, data := range files {
-		path := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return "", err
-		}
-		if err := writeFile(path, data); err != nil {
-			return "", err
-		}
+	if err := writeChanged(dir, files); err != nil {
+		return "", err
 	}
 	return filepath.Join(dir, name+".md"), nil
 }
@@ -98,7 +92,16 @@ func Published(resultsDir string) ([]*result.Result, error) {
 		return nil, err
 	}
 	newest, _ := fullBatches(stored)
-	return check.JudgeAll(slices.DeleteFunc(slices.Clone(newest), func(r *result.Result) bool { return r.Experiment != kind.Base().Name }))
+	judged, err := check.JudgeAll(newest)
+	if err != nil {
+		return nil, err
+	}
+	return reloadRuns(judged), nil
+}
+
+// reloadRuns are the runs of the reload experiment: what check compares with.
+func reloadRuns(rs []*result.Result) []*result.Result {
+	return slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return r.Experiment != kind.Base().Name })
 }
 
 // CheckVerdicts are check's verdict lines: each question as k of N, per
@@ -120,6 +123,7 @@ func CheckVerdicts(runs []*result.Result) []string {
 	return out
 }
 
+// envsOfRuns are the environments of runs, in the writeup's order.
 func envsOfRuns(rs []*result.Result) []env {
 	var out []env
 	for _, r := range rs {
@@ -127,12 +131,7 @@ func envsOfRuns(rs []*result.Result) []env {
 			out = append(out, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b env) int {
-		if a.less(b) {
-			return -1
-		}
-		return 1
-	})
+	sort.Slice(out, func(i, j int) bool { return out[i].less(out[j]) })
 	return out
 }
 
@@ -282,7 +281,7 @@ func featuresOf(text string) []feature {
 	if r := last(opts, "ExecReload"); r != "" {
 		reload = "other"
 		switch {
-		case strings.Contains(r, "kill -0") || strings.Contains(r, "tail --pid"):
+		case lint.Waits(r):
 			reload = "signal, then wait for the old process"
 		case strings.Contains(r, "--pidfile"):
 			reload = "signal the PID in the PID file"
@@ -291,7 +290,7 @@ func featuresOf(text string) []feature {
 		}
 	}
 	main := "the server"
-	if s := strings.Fields(last(opts, "ExecStart")); len(s) > 0 && filepath.Base(s[0]) == "start_server" {
+	if s := unitfile.Argv(last(opts, "ExecStart")); len(s) > 0 && filepath.Base(s[0]) == "start_server" {
 		main = "start_server"
 	}
 	stopTimeout := "default"
@@ -313,13 +312,11 @@ func last(opts []unitfile.Option, name string) string {
 // binary's modules say which one it uses.
 var Libraries = []string{"github.com/facebookgo/grace", "github.com/cloudflare/tableflip", "github.com/lestrrat-go/server-starter"}
 
-// library names a unit's library: start_server when the unit runs it,
-// else the first of Libraries among the binary's modules.
-func library(unitText string, modules []string) string {
-	for _, f := range featuresOf(unitText) {
-		if f.name == "Main process" && f.value == "start_server" {
-			return "lestrrat-go/server-starter"
-		}
+// library names a unit's library from its features: start_server when
+// the unit runs it, else the first of Libraries among the binary's modules.
+func library(fs []feature, modules []string) string {
+	if slices.Contains(fs, feature{"Main process", "start_server"}) {
+		return "lestrrat-go/server-starter"
 	}
 	for _, l := range Libraries {
 		if slices.Contains(modules, l) && !strings.HasSuffix(l, "server-starter") {
@@ -333,10 +330,10 @@ func library(unitText string, modules []string) string {
 type Near struct {
 	Variant catalog.Variant
 	// Features are its settings, Same how many equal the unit's, and
-	// Library whether it uses the same library.
+	// Library the library it uses.
 	Features []feature
 	Same     int
-	Library  bool
+	Library  string
 	Runs     []*result.Result
 }
 
@@ -344,7 +341,8 @@ type Near struct {
 // alike they are to a unit: the same library first, then the most
 // settings alike, then catalog order.
 func Nearest(unitText string, modules []string, published []*result.Result) []Near {
-	mine, lib := featuresOf(unitText), library(unitText, modules)
+	mine := featuresOf(unitText)
+	lib := library(mine, modules)
 	var ns []Near
 	for _, v := range catalog.Variants() {
 		rs := slices.DeleteFunc(slices.Clone(published), func(r *result.Result) bool {
@@ -363,12 +361,12 @@ func Nearest(unitText string, modules []string, published []*result.Result) []Ne
 				n.Same++
 			}
 		}
-		n.Library = library(files[0].Text, moduleList(rs[0].Env.Modules)) == lib
+		n.Library = library(n.Features, moduleList(rs[0].Env.Modules))
 		ns = append(ns, n)
 	}
 	slices.SortStableFunc(ns, func(a, b Near) int {
-		if a.Library != b.Library {
-			if a.Library {
+		if sa, sb := a.Library == lib, b.Library == lib; sa != sb {
+			if sa {
 				return -1
 			}
 			return 1
@@ -408,17 +406,16 @@ func checkAdvice(p *page, text string, modules []string, published []*result.Res
 		p.para("No published results to compare with: run `go run mage.go experiment:all` first.")
 		return
 	}
+	mine := featuresOf(text)
+	lib := library(mine, modules)
 	p.para("This binary uses %s. The catalog's variants closest to this unit, the same library first, then setting by setting "+
 		"(a value the same as this unit's in **bold**), and how they did in the published runs (newest full batch, all profiles and environments):",
-		library(text, modules))
+		lib)
 	header := []string{"Setting", "This unit"}
 	for _, n := range ns {
 		header = append(header, fmt.Sprintf("[%s](../%s)", n.Variant.ID(), fileSafe(n.Variant.Server)+".md#"+slug("Variant `"+n.Variant.Name+"`")))
 	}
-	mine := featuresOf(text)
-	rows := [][]string{append([]string{"Library", library(text, modules)}, mapN(ns, func(n Near) string {
-		return library(unitTextOf(n), moduleList(n.Runs[0].Env.Modules))
-	})...)}
+	rows := [][]string{append([]string{"Library", lib}, mapN(ns, func(n Near) string { return n.Library })...)}
 	for i, f := range mine {
 		row := []string{f.name, f.value}
 		for _, n := range ns {
@@ -435,14 +432,6 @@ func checkAdvice(p *page, text string, modules []string, published []*result.Res
 		rows = append(rows, append([]string{questionHeaders[q], ""}, mapN(ns, func(n Near) string { return rate.Of(n.Runs, q).Text() })...))
 	}
 	p.table(header, rows)
-}
-
-func unitTextOf(n Near) string {
-	files, _ := catalog.Render(n.Variant, catalog.Params{Bin: "/bin", Listen: "127.0.0.1:1", User: "u"})
-	if len(files) == 0 {
-		return ""
-	}
-	return files[0].Text
 }
 
 func mapN[T any](xs []T, f func(T) string) []string {

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/check"
-	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/plots"
 	"github.com/gracelab/gracelab/internal/result"
 )
@@ -57,8 +56,7 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 		}
 		m.rerun = &rerun{batch: rs[0].Batch, previous: prev[0].Batch, runs: len(prev), cmp: rate.Compare(prev, rs)}
 	}
-	pub := slices.DeleteFunc(slices.Clone(rs), func(r *result.Result) bool { return r.Experiment != kind.Base().Name })
-	checks, err := checkPages(stored, pub)
+	checks, err := checkPages(stored, reloadRuns(rs))
 	if err != nil {
 		return nil, err
 	}
@@ -103,25 +101,8 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 // writeAll writes changed files only (no needless churn in git) and
 // removes generated files that the results no longer produce.
 func writeAll(outDir string, files map[string][]byte) error {
-	if err := os.MkdirAll(filepath.Join(outDir, ImgDir), 0o755); err != nil {
+	if err := writeChanged(outDir, files); err != nil {
 		return err
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		path := filepath.Join(outDir, filepath.FromSlash(n))
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[n]) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := writeFile(path, files[n]); err != nil {
-			return err
-		}
 	}
 	if err := removeStale(outDir, files); err != nil {
 		return err
@@ -136,6 +117,29 @@ func writeAll(outDir string, files map[string][]byte) error {
 		return nil
 	}
 	return removeStale(filepath.Join(outDir, CheckDir), sub)
+}
+
+// writeChanged writes the files (relative path -> content) under dir,
+// each only if its content changed.
+func writeChanged(dir string, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		path := filepath.Join(dir, filepath.FromSlash(n))
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[n]) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := writeFile(path, files[n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeFile(path string, data []byte) error {

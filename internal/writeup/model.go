@@ -198,13 +198,9 @@ func newModel(rs []*result.Result) *model {
 	m.results = append(m.results, rs...)
 	sort.SliceStable(m.results, func(i, j int) bool { return m.results[i].ID < m.results[j].ID })
 	byKey := map[key]*cell{}
-	seenEnv := map[env]bool{}
+	m.envs = envsOfRuns(m.results)
 	for _, r := range m.results {
 		e := envOf(r)
-		if !seenEnv[e] {
-			seenEnv[e] = true
-			m.envs = append(m.envs, e)
-		}
 		k := key{r.Experiment, r.Server, r.Variant, r.Profile}
 		c := byKey[k]
 		if c == nil {
@@ -214,7 +210,6 @@ func newModel(rs []*result.Result) *model {
 		}
 		c.runs[e] = append([]*result.Result{r}, c.runs[e]...) // IDs ascend, so prepend
 	}
-	sort.Slice(m.envs, func(i, j int) bool { return m.envs[i].less(m.envs[j]) })
 	sort.Slice(m.cells, func(i, j int) bool { return m.cells[i].key.less(m.cells[j].key) })
 
 	slugs := imgSlugs(m.envs)
