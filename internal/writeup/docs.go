@@ -67,8 +67,12 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 	}
 	slices.Sort(m.checked)
 	files := map[string][]byte{
-		"README.md":  readme(m),
-		"envfile.md": envfilePage(m),
+		"README.md":          readme(m),
+		"findings.md":        findingsPage(m),
+		"units.md":           unitsPage(m, english),
+		"envfile.md":         envfilePage(m),
+		JaDir + "/README.md": readmeIn(m, japanese),
+		JaDir + "/units.md":  unitsPage(m, japanese),
 	}
 	for _, s := range m.servers() {
 		name := fileSafe(s) + ".md"
@@ -76,6 +80,11 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 			return nil, fmt.Errorf("server %q would overwrite %s", s, name)
 		}
 		files[name] = serverPage(m, s)
+	}
+	for _, c := range m.cells {
+		for _, e := range c.envs(m.envs) {
+			files[runPageName(m, c.newest(e))] = runPage(m, c, e)
+		}
 	}
 	for name, data := range checks {
 		files[CheckDir+"/"+name] = data
@@ -107,16 +116,21 @@ func writeAll(outDir string, files map[string][]byte) error {
 	if err := removeStale(outDir, files); err != nil {
 		return err
 	}
-	sub := map[string][]byte{}
-	for n, data := range files {
-		if rest, ok := strings.CutPrefix(n, CheckDir+"/"); ok {
-			sub[rest] = data
+	for _, dir := range []string{CheckDir, JaDir, RunDir} {
+		sub := map[string][]byte{}
+		for n, data := range files {
+			if rest, ok := strings.CutPrefix(n, dir+"/"); ok {
+				sub[rest] = data
+			}
+		}
+		if _, err := os.Stat(filepath.Join(outDir, dir)); err != nil {
+			continue
+		}
+		if err := removeStale(filepath.Join(outDir, dir), sub); err != nil {
+			return err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(outDir, CheckDir)); err != nil {
-		return nil
-	}
-	return removeStale(filepath.Join(outDir, CheckDir), sub)
+	return nil
 }
 
 // writeChanged writes the files (relative path -> content) under dir,

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the render
 
 // goldenPages are the pages compared byte for byte. The SVGs are covered
 // by the determinism test and by internal/plots.
-var goldenPages = []string{"README.md", "grace.md", "plain.md", "tableflip.md", "socket.md", "envfile.md"}
+var goldenPages = []string{"README.md", "findings.md", "units.md", "ja/README.md", "ja/units.md", "grace.md", "plain.md", "tableflip.md", "socket.md", "envfile.md"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -141,22 +141,19 @@ func TestUnknownIsNotPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := render(t, dir)
-	readme, err := os.ReadFile(filepath.Join(out, "README.md"))
+	readme, err := os.ReadFile(filepath.Join(out, "findings.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), outcomeText(result.Unknown)) || strings.Contains(string(readme), outcomeText(result.Pass)) {
-		t.Errorf("README.md does not show the run as unknown, or shows it as pass:\n%s", readme)
+		t.Errorf("findings.md does not show the run as unknown, or shows it as pass:\n%s", readme)
 	}
-	page, err := os.ReadFile(filepath.Join(out, "grace.md"))
-	if err != nil {
-		t.Fatal(err)
+	page := runPages(t, out, "grace")
+	if want := "Verdict: **" + outcomeText(result.Unknown) + "**"; !strings.Contains(page, want) {
+		t.Errorf("grace's run pages lack %q", want)
 	}
-	if want := "Verdict: **" + outcomeText(result.Unknown) + "**"; !strings.Contains(string(page), want) {
-		t.Errorf("grace.md lacks %q", want)
-	}
-	if bad := "Verdict: **" + outcomeText(result.Pass) + "**"; strings.Contains(string(page), bad) {
-		t.Errorf("grace.md shows an unknown run as %q", bad)
+	if bad := "Verdict: **" + outcomeText(result.Pass) + "**"; strings.Contains(page, bad) {
+		t.Errorf("grace's run pages show an unknown run as %q", bad)
 	}
 	if got := outcome(result.Verdict{Overall: "weird"}); got != result.Unknown {
 		t.Errorf("outcome of an unrecognised overall = %s, want unknown", got)
@@ -252,7 +249,7 @@ func TestControlThatLostNothingIsLoud(t *testing.T) {
 	}
 
 	good := readOut(t, render(t, fixtureDir), "README.md")
-	if !strings.Contains(good, "it did in every one of its 3 runs: the control lost") {
+	if !strings.Contains(good, "it did in every one of its 3 runs: 100 of 3546 requests lost") {
 		t.Errorf("README.md does not say that every control run lost requests")
 	}
 }
@@ -321,7 +318,7 @@ func TestSystemdSaid(t *testing.T) {
 
 func TestUpgradeFindings(t *testing.T) {
 	out := render(t, fixtureDir)
-	readme := readOut(t, out, "README.md")
+	readme := readOut(t, out, "findings.md")
 	for _, want := range []string{
 		"### Upgrades: a new build, and a broken one",
 		"On nspawn · bookworm · systemd 252, every run sent 1200 requests:",
@@ -332,12 +329,12 @@ func TestUpgradeFindings(t *testing.T) {
 		"`upgrade-broken`: a bad deploy",
 	} {
 		if !strings.Contains(readme, want) {
-			t.Errorf("README.md lacks %q", want)
+			t.Errorf("findings.md lacks %q", want)
 		}
 	}
-	page := readOut(t, out, "grace.md")
+	page := runPages(t, out, "grace")
 	for _, want := range []string{
-		"### upgrade-broken · variant `pidfile` · profile `keepalive`",
+		"# grace `pidfile` · upgrade-broken · `keepalive`",
 		"systemd's result is `timeout`",
 		"| reload 1, settled | 2.50 | 4137 | active/running | 0 | 4137 (v2) | yes |",
 		"first success from a process that had not served before: 20 ms after the reload",
@@ -347,7 +344,7 @@ func TestUpgradeFindings(t *testing.T) {
 		"- 10:00:02.002 `Main process exited, code=exited, status=0/SUCCESS`",
 	} {
 		if !strings.Contains(page, want) {
-			t.Errorf("grace.md lacks %q", want)
+			t.Errorf("grace's run pages lack %q", want)
 		}
 	}
 }
@@ -361,10 +358,10 @@ func TestNotRunVariants(t *testing.T) {
 			}
 		}
 	}
-	readme := readOut(t, render(t, dir), "README.md")
+	readme := readOut(t, render(t, dir), "findings.md")
 	want := "- tableflip `notify-reload` (Type=notify-reload (systemd 253+)): needs systemd 253 or newer; the results come from systemd 252"
 	if !strings.Contains(readme, want) {
-		t.Errorf("README.md lacks %q", want)
+		t.Errorf("findings.md lacks %q", want)
 	}
 }
 
@@ -376,4 +373,18 @@ func TestSystemdSaidIgnoresNamesAndDescriptions(t *testing.T) {
 	if got := systemdSaid(r); len(got) != 0 {
 		t.Errorf("systemdSaid picked routine lines because of the unit's name or description: %v", got)
 	}
+}
+
+// runPages is every run page of a server, one after the other.
+func runPages(t *testing.T, out, server string) string {
+	t.Helper()
+	pages, err := filepath.Glob(filepath.Join(out, RunDir, server+"-*.md"))
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no run pages of %s (%v)", server, err)
+	}
+	var b strings.Builder
+	for _, p := range pages {
+		b.WriteString(readOut(t, out, RunDir+"/"+filepath.Base(p)))
+	}
+	return b.String()
 }

@@ -8,7 +8,10 @@ import (
 )
 
 // page is one markdown file being written.
-type page struct{ bytes.Buffer }
+type page struct {
+	bytes.Buffer
+	root string // link prefix to the docs dir ("" or "../")
+}
 
 func (p *page) f(format string, a ...any) { fmt.Fprintf(&p.Buffer, format, a...) }
 

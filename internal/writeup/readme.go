@@ -24,10 +24,13 @@ var classMeaning = map[string]string{
 	"other":      "any other client error",
 }
 
-func readme(m *model) []byte {
+// findingsPage is findings.md: the lab, the method, every rate and
+// every experiment in full, for the reader who wants all of it.
+func findingsPage(m *model) []byte {
 	var p page
 	p.para("%s", Marker)
-	p.heading(1, "Does a graceful restart lose requests under `systemctl reload`?")
+	p.heading(1, "Findings in full: the lab, the method, every rate and every experiment")
+	p.para("[← back to the writeup](README.md)")
 	p.para("Go servers built on libraries such as [facebookgo/grace](https://github.com/facebookgo/grace), " +
 		"[lestrrat-go/server-starter](https://github.com/lestrrat-go/server-starter) or " +
 		"[cloudflare/tableflip](https://github.com/cloudflare/tableflip) promise a graceful restart: " +

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gracelab/gracelab/internal/check"
+	"github.com/gracelab/gracelab/internal/rate"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
@@ -14,6 +15,12 @@ var keyProps = []string{"Type", "PIDFile", "ExecStart", "ExecReload", "Environme
 // variantHeading is the heading of a variant's part of its server page.
 func variantHeading(variant string) string { return "Variant " + code(variant) }
 
+// RunDir is the folder of the per-run pages under the docs dir.
+const RunDir = "runs"
+
+// runPageName is the page of the newest run of a cell in an environment.
+func runPageName(m *model, r *result.Result) string { return RunDir + "/" + m.images[r] + ".md" }
+
 func serverPage(m *model, server string) []byte {
 	var p page
 	p.para("%s", Marker)
@@ -22,33 +29,9 @@ func serverPage(m *model, server string) []byte {
 	if st := describe(server); st != "" {
 		p.para("How it restarts: %s", st)
 	}
-	p.para("Every variant, experiment and load profile this server ran, newest run per environment. For each: the exact unit files, " +
-		"what systemd made of them and said about them, the requests over time, what systemd reported after each reload, " +
-		"how the unit stopped, the journal and the verdict.")
-	oneEnv := len(m.envs) == 1
-	if oneEnv {
-		p.para("All runs on %s.", m.envs[0].label())
-	}
-	var rows [][]string
-	for _, v := range m.variants(server) {
-		for _, c := range serverCells(m, server, v) {
-			for _, e := range c.envs(m.envs) {
-				r := c.newest(e)
-				row := []string{fmt.Sprintf("[%s](#%s)", code(v), slug(variantHeading(v))),
-					fmt.Sprintf("[%s · %s](#%s)", c.key.Experiment, code(c.key.Profile), slug(c.key.heading()))}
-				if !oneEnv {
-					row = append(row, e.label())
-				}
-				rows = append(rows, append(row, verdictCell(r), fmt.Sprintf("%d of %d", r.Summary.Failed, r.Summary.Sent), stopText(r)))
-			}
-		}
-	}
-	header := []string{"Variant", "Experiment · profile"}
-	if !oneEnv {
-		header = append(header, "Environment")
-	}
-	p.table(append(header, "Verdict", "Failed requests", "Stop"), rows)
-
+	p.para("Every variant this server ran: its unit files, and per experiment and load profile each question as *k of N* runs " +
+		"that failed it (95%% interval). The newest run of each row has a page of its own: what systemd made of the unit and said, " +
+		"the requests over time, each reload, the stop and the journal.")
 	for _, v := range m.variants(server) {
 		cells := serverCells(m, server, v)
 		p.heading(2, variantHeading(v))
@@ -67,18 +50,62 @@ func serverPage(m *model, server string) []byte {
 			p.para("**This variant is the control:** it must lose requests. A run of it that loses none would mean the lab cannot see loss.")
 		}
 		p.para("Settings that decide how a reload goes: %s.", traitsText(newest[0].Unit))
-		shared := sameFiles(newest)
-		if shared {
-			p.para("The unit files, the same in every run below:")
-			unitFiles(&p, newest[0].Unit)
+		if sameFiles(newest) {
+			p.details("The unit files, the same in every run", func() { unitFiles(&p, newest[0].Unit) })
+		} else {
+			p.para("The unit files differ between runs: each run's page shows its own.")
 		}
-		for _, c := range cells {
-			p.heading(3, c.key.heading())
-			for _, e := range c.envs(m.envs) {
-				runSection(&p, m, c, e, !shared)
+		for _, e := range envsOf(cells, m.envs) {
+			var rows [][]string
+			for _, c := range cells {
+				rs := c.runs[e]
+				if len(rs) == 0 {
+					continue
+				}
+				row := []string{c.key.Experiment + " · " + code(c.key.Profile)}
+				for _, q := range check.Questions {
+					row = append(row, rate.Of(rs, q).Text())
+				}
+				r := rs[0]
+				rows = append(rows, append(row, fmt.Sprintf("[%s](%s)", verdictWords(r), runPageName(m, r))))
 			}
+			header := []string{"Experiment · profile"}
+			for _, q := range check.Questions {
+				header = append(header, questionHeaders[q])
+			}
+			p.para("On %s:", e.label())
+			p.table(append(header, "Newest run"), rows)
 		}
 	}
+	return p.Bytes()
+}
+
+// verdictWords is a run's verdict, and what failed in words.
+func verdictWords(r *result.Result) string {
+	o := outcome(r.Verdict)
+	if o == result.Pass {
+		return outcomeText(o)
+	}
+	var what []string
+	for _, q := range check.Questions {
+		if x, ok := check.ByQuestion(r.Verdict)[q]; ok && x == result.Fail {
+			what = append(what, english.question(q))
+		}
+	}
+	if len(what) == 0 {
+		return outcomeText(o)
+	}
+	return strings.Fields(outcomeText(o))[0] + " " + strings.Join(what, "; ")
+}
+
+// runPage is the newest run of a cell in one environment, in full.
+func runPage(m *model, c *cell, e env) []byte {
+	var p page
+	p.root = "../"
+	p.para("%s", Marker)
+	p.heading(1, fmt.Sprintf("%s %s · %s · %s", c.key.Server, code(c.key.Variant), c.key.Experiment, code(c.key.Profile)))
+	p.para("[← %s](../%s.md#%s) · [the writeup](../README.md)", c.key.Server, fileSafe(c.key.Server), slug(variantHeading(c.key.Variant)))
+	runSection(&p, m, c, e, true)
 	return p.Bytes()
 }
 
@@ -128,11 +155,7 @@ func upgradeText(r *result.Result) string {
 
 func runSection(p *page, m *model, c *cell, e env, showFiles bool) {
 	r := c.newest(e)
-	sub := 4
-	if len(m.envs) > 1 {
-		p.heading(4, "On "+e.label())
-		sub = 5
-	}
+	sub := 2
 	p.para("Run %s on %s, started %s, took %s s in all. Verdict: **%s**.", code(r.ID), e.label(),
 		r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), secs(r.WallMS), verdictText(r))
 	if t := upgradeText(r); t != "" {
@@ -199,8 +222,8 @@ func runSection(p *page, m *model, c *cell, e env, showFiles bool) {
 	p.heading(sub, "Requests over time")
 	base := m.images[r]
 	p.para("![Requests per %s ms bin for %s, variant %s, profile %s: successes stacked by serving PID, failures by class, reloads shaded](%s/%s-timeline.svg)",
-		fmt.Sprintf("%g", r.Timeline.BinMS), r.Server, r.Variant, r.Profile, ImgDir, base)
-	p.para("![Latency p50, p99 and max per bin, slow in-flight requests as points](%s/%s-latency.svg)", ImgDir, base)
+		fmt.Sprintf("%g", r.Timeline.BinMS), r.Server, r.Variant, r.Profile, p.root+ImgDir, base)
+	p.para("![Latency p50, p99 and max per bin, slow in-flight requests as points](%s/%s-latency.svg)", p.root+ImgDir, base)
 	summaryTable(p, r)
 
 	p.heading(sub, "What systemd reported around each reload")
@@ -233,7 +256,7 @@ func runSection(p *page, m *model, c *cell, e env, showFiles bool) {
 	if len(r.Journal) == 0 {
 		p.para("The result has no journal lines for the unit.")
 	} else {
-		p.details(fmt.Sprintf("Journal: %s of %s, up to the end of the load", plural(len(r.Journal), "line", "lines"), r.Unit.Name), func() {
+		p.details(fmt.Sprintf("Journal: %s of %s", plural(len(r.Journal), "line", "lines"), r.Unit.Name), func() {
 			if n := earlierLines(r); n > 0 {
 				verb := "belong"
 				if n == 1 {
@@ -270,8 +293,8 @@ func stopSection(p *page, r *result.Result) {
 		}
 		p.para("%s", msg)
 	}
-	if len(r.Journal) > 0 && f.AfterStop.ActiveState != "" && (f.AfterStop.ActiveState != "inactive" || f.AfterStop.Result != "success") {
-		p.para("The journal in this result ends with the load, before the stop, so it does not show what systemd did while stopping.")
+	if len(r.Journal) > 0 && !journalShowsStop(r) {
+		p.para("The journal in this result ends before the stop, so it does not show what systemd did while stopping.")
 	}
 	p.para("Unit files removed afterwards: %s.", yesNo(f.UnitRemoved))
 	if n := len(f.ProcessesLeft); n > 0 {
@@ -441,4 +464,18 @@ func codeOrNone(s string) string {
 		return "–"
 	}
 	return code(s)
+}
+
+// journalShowsStop says the journal has systemd's lines of the stop.
+func journalShowsStop(r *result.Result) bool {
+	for _, l := range r.Journal {
+		if _, msg, ok := splitJournal(l); ok {
+			for _, w := range []string{"Stopping ", "Stopped ", "Deactivated successfully", "Killing process", "Failed with result"} {
+				if strings.Contains(msg, w) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
