@@ -198,7 +198,7 @@ func answerEnvfile(p *lpage, m *model) {
 
 // variantLink links a variant's part of its server page.
 func variantLink(p *lpage, server, variant string) string {
-	return fmt.Sprintf("[%s](%s%s.md#%s)", code(server+"/"+variant), p.up(), fileSafe(server), slug(variantHeading(variant)))
+	return fmt.Sprintf("[%s](%s.md#%s)", code(server+"/"+variant), fileSafe(server), slug(variantHeading(variant)))
 }
 
 // newFindings are the findings the post did not ask about.
@@ -320,7 +320,7 @@ func morePages(p *lpage, m *model) {
 	}
 	for _, s := range m.servers() {
 		items = append(items, fmt.Sprintf(p.l.t("- [%s](%s%s.md): every variant of the server, its unit files and runs.",
-			"- [%s](%s%s.md)（英語）：このサーバのすべての変種、unit ファイル、実行。"), s, p.up(), fileSafe(s)))
+			"- [%s](%s%s.md)：このサーバのすべての変種、unit ファイル、実行。"), s, "", fileSafe(s)))
 	}
 	for _, u := range m.checked {
 		items = append(items, fmt.Sprintf(p.l.t("- [check/%s.md](%s%s/%s.md): the unit `%s.service`, run with `go run mage.go check`.",

@@ -80,6 +80,7 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 			return nil, fmt.Errorf("server %q would overwrite %s", s, name)
 		}
 		files[name] = serverPage(m, s)
+		files[JaDir+"/"+name] = serverPageIn(m, s, japanese)
 	}
 	for _, c := range m.cells {
 		for _, e := range c.envs(m.envs) {

@@ -1,6 +1,10 @@
 package writeup
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gracelab/gracelab/internal/result"
+)
 
 // lang is the language a page is written in. Pages in both languages are
 // made by the same code from the same facts: each sentence is written
@@ -60,4 +64,18 @@ func (l lang) listJoin(xs []string) string {
 		return strings.Join(xs, "、")
 	}
 	return strings.Join(xs, ", ")
+}
+
+// outcome is outcomeText in the language.
+func (l lang) outcome(o result.Outcome) string {
+	if !l.ja {
+		return outcomeText(o)
+	}
+	switch o {
+	case result.Pass:
+		return "✅ 合格"
+	case result.Fail:
+		return "❌ 不合格"
+	}
+	return "❔ 判定できず"
 }

@@ -21,17 +21,26 @@ const RunDir = "runs"
 // runPageName is the page of the newest run of a cell in an environment.
 func runPageName(m *model, r *result.Result) string { return RunDir + "/" + m.images[r] + ".md" }
 
-func serverPage(m *model, server string) []byte {
-	var p page
+func serverPage(m *model, server string) []byte { return serverPageIn(m, server, english) }
+
+// serverPageIn is a server's page: per variant its unit files and each
+// question as k of N per cell, linking the newest run's own page.
+func serverPageIn(m *model, server string, l lang) []byte {
+	p := &lpage{l: l}
 	p.para("%s", Marker)
-	p.heading(1, fmt.Sprintf("Server %s under systemd", code(server)))
-	p.para("[← back to the writeup](README.md)")
+	p.head(1, fmt.Sprintf("Server %s under systemd", code(server)), fmt.Sprintf("systemd の下のサーバ %s", code(server)))
+	name := fileSafe(server) + ".md"
+	p.counterpart(name)
+	p.say("[← back to the writeup](README.md)", "[← 記事に戻る](README.md)")
 	if st := describe(server); st != "" {
-		p.para("How it restarts: %s", st)
+		p.say("How it restarts: %s", "再起動のしかた（英語）：%s", st)
 	}
-	p.para("Every variant this server ran: its unit files, and per experiment and load profile each question as *k of N* runs " +
-		"that failed it (95%% interval). The newest run of each row has a page of its own: what systemd made of the unit and said, " +
-		"the requests over time, each reload, the stop and the journal.")
+	p.say("Every variant this server ran: its unit files, and per experiment and load profile each question as *k of N* runs "+
+		"that failed it (95%% interval). The newest run of each row has a page of its own: what systemd made of the unit and said, "+
+		"the requests over time, each reload, the stop and the journal.",
+		"このサーバで動かしたすべての変種です。unit ファイルと、実験と負荷のプロファイルごとに、各問いに落ちた実行の数"+
+			"（*N 回中 k 回*、95%% 区間）を示します。各行のいちばん新しい実行には専用のページ（英語）があり、systemd が unit をどう解釈し何を記録したか、"+
+			"時間ごとのリクエスト、各リロード、停止、ジャーナルが載っています。")
 	for _, v := range m.variants(server) {
 		cells := serverCells(m, server, v)
 		p.heading(2, variantHeading(v))
@@ -47,13 +56,14 @@ func serverPage(m *model, server string) []byte {
 			p.para("*%s*", sum)
 		}
 		if control {
-			p.para("**This variant is the control:** it must lose requests. A run of it that loses none would mean the lab cannot see loss.")
+			p.say("**This variant is the control:** it must lose requests. A run of it that loses none would mean the lab cannot see loss.",
+				"**この変種は対照実験です：** 必ずリクエストを落とすはずです。落とさない実行があれば、ラボが損失を見られていないことになります。")
 		}
-		p.para("Settings that decide how a reload goes: %s.", traitsText(newest[0].Unit))
+		p.say("Settings that decide how a reload goes: %s.", "リロードの結果を決める設定：%s。", traitsText(newest[0].Unit))
 		if sameFiles(newest) {
-			p.details("The unit files, the same in every run", func() { unitFiles(&p, newest[0].Unit) })
+			p.details(l.t("The unit files, the same in every run", "unit ファイル（すべての実行で同じ）"), func() { unitFiles(&p.page, newest[0].Unit) })
 		} else {
-			p.para("The unit files differ between runs: each run's page shows its own.")
+			p.say("The unit files differ between runs: each run's page shows its own.", "unit ファイルは実行ごとに違います。各実行のページを見てください。")
 		}
 		for _, e := range envsOf(cells, m.envs) {
 			var rows [][]string
@@ -64,38 +74,38 @@ func serverPage(m *model, server string) []byte {
 				}
 				row := []string{c.key.Experiment + " · " + code(c.key.Profile)}
 				for _, q := range check.Questions {
-					row = append(row, rate.Of(rs, q).Text())
+					row = append(row, rateText(l, rate.Of(rs, q)))
 				}
 				r := rs[0]
-				rows = append(rows, append(row, fmt.Sprintf("[%s](%s)", verdictWords(r), runPageName(m, r))))
+				rows = append(rows, append(row, fmt.Sprintf("[%s](%s%s)", verdictWords(r, l), p.up(), runPageName(m, r))))
 			}
-			header := []string{"Experiment · profile"}
+			header := []string{l.t("Experiment · profile", "実験 · プロファイル")}
 			for _, q := range check.Questions {
-				header = append(header, questionHeaders[q])
+				header = append(header, l.t(questionHeaders[q], "落ちた実行："+l.question(q)))
 			}
-			p.para("On %s:", e.label())
-			p.table(append(header, "Newest run"), rows)
+			p.say("On %s:", "%s では：", e.label())
+			p.table(append(header, l.t("Newest run", "いちばん新しい実行")), rows)
 		}
 	}
 	return p.Bytes()
 }
 
 // verdictWords is a run's verdict, and what failed in words.
-func verdictWords(r *result.Result) string {
+func verdictWords(r *result.Result, l lang) string {
 	o := outcome(r.Verdict)
 	if o == result.Pass {
-		return outcomeText(o)
+		return l.outcome(o)
 	}
 	var what []string
 	for _, q := range check.Questions {
 		if x, ok := check.ByQuestion(r.Verdict)[q]; ok && x == result.Fail {
-			what = append(what, english.question(q))
+			what = append(what, l.question(q))
 		}
 	}
 	if len(what) == 0 {
-		return outcomeText(o)
+		return l.outcome(o)
 	}
-	return strings.Fields(outcomeText(o))[0] + " " + strings.Join(what, "; ")
+	return strings.Fields(outcomeText(o))[0] + " " + strings.Join(what, l.t("; ", "、"))
 }
 
 // runPage is the newest run of a cell in one environment, in full.
