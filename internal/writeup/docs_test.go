@@ -323,9 +323,9 @@ func TestUpgradeFindings(t *testing.T) {
 		"### Upgrades: a new build, and a broken one",
 		"On nspawn · bookworm · systemd 252, every run sent 1200 requests:",
 		"| Server | Variant | Experiment | Verdict | Failed | Longest gap (ms) | New version serves | Old process keeps serving | Final state | Stop |",
-		"| `upgrade-broken` | ❌ fail | 0 | 6 | – | ✅ yes | active/running | ⚠️ 90.03 s, then failed (timeout) |",
+		"| `upgrade-broken` | ❌ did not stop cleanly | 0 | 6 | – | ✅ yes | active/running | ⚠️ 90.03 s, then failed (timeout) |",
 		"| `upgrade` | ✅ pass | 0 | 6 | ✅ yes, after 20 ms | – | active/running | clean, 0.03 s |",
-		"(control) | `upgrade` | ❌ fail | 20 (refused 18, reset 2) |",
+		"(control) | `upgrade` | ❌ lost requests | 20 (refused 18, reset 2) |",
 		"`upgrade-broken`: a bad deploy",
 	} {
 		if !strings.Contains(readme, want) {

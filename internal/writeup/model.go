@@ -151,7 +151,7 @@ func (k key) heading() string {
 }
 
 // link is the relative link to the cell's section.
-func (k key) link() string { return fileSafe(k.Server) + ".md#" + slug(k.heading()) }
+func (k key) link() string { return fileSafe(k.Server) + ".md#" + slug(variantHeading(k.Variant)) }
 
 // cell holds the runs of one key, per env, newest (largest ID) first.
 type cell struct {
@@ -341,7 +341,7 @@ var unknownWhy = map[string]string{
 func verdictCell(r *result.Result) string {
 	o := outcome(r.Verdict)
 	if o != result.Unknown {
-		return outcomeText(o)
+		return verdictWords(r, english)
 	}
 	var why []string
 	for _, c := range r.Verdict.Checks {

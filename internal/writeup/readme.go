@@ -174,20 +174,22 @@ func runText(m *model, r *result.Result) string {
 	return s + whyText(r)
 }
 
-// whyText names, in parentheses, the checks that kept a run from passing.
+// whyText says in words, in parentheses, what kept a run from passing.
 func whyText(r *result.Result) string {
 	var why []string
 	for _, c := range notPassing(r) {
 		if w := unknownWhy[c.Name]; w != "" && outcomeOf(c.Outcome) == result.Unknown {
-			why = append(why, w)
+			why = addUniq(why, w)
+		} else if ch, ok := check.Find(c.Name); ok {
+			why = addUniq(why, english.question(ch.Question))
 		} else {
-			why = append(why, code(c.Name))
+			why = addUniq(why, c.Name)
 		}
 	}
 	if len(why) == 0 {
 		return ""
 	}
-	return " (" + strings.Join(why, ", ") + ")"
+	return " (" + strings.Join(why, "; ") + ")"
 }
 
 func readmeShort(p *page, m *model, vs []*variantRuns) {
