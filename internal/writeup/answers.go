@@ -193,7 +193,7 @@ func answerEnvfile(p *lpage, m *model) {
 		p.say("What to write instead:", "代わりにこう書きます：")
 		p.lines(alts)
 	}
-	p.say("The evidence, unit by unit: [envfile.md](%senvfile.md).", "unit ごとの根拠：[envfile.md](%senvfile.md)。", p.up())
+	p.say("The evidence, unit by unit: [envfile.md](%senvfile.md).", "unit ごとの根拠：[envfile.md](%senvfile.md)。", "")
 }
 
 // variantLink links a variant's part of its server page.
@@ -316,7 +316,7 @@ func morePages(p *lpage, m *model) {
 		fmt.Sprintf(p.l.t("- [Unit files](%sunits.md): the best unit per library, complete, and the ones not to write.",
 			"- [unit ファイル](%sunits.md)：ライブラリごとのおすすめの unit と、書いてはいけない unit。"), ""),
 		fmt.Sprintf(p.l.t("- [envfile.md](%senvfile.md): the `EnvironmentFile=` question in full.",
-			"- [envfile.md](%senvfile.md)（英語）：`EnvironmentFile=` の疑問の詳細。"), p.up()),
+			"- [envfile.md](%senvfile.md)：`EnvironmentFile=` の疑問の詳細。"), ""),
 	}
 	for _, s := range m.servers() {
 		items = append(items, fmt.Sprintf(p.l.t("- [%s](%s%s.md): every variant of the server, its unit files and runs.",

@@ -67,12 +67,13 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 	}
 	slices.Sort(m.checked)
 	files := map[string][]byte{
-		"README.md":          readme(m),
-		"findings.md":        findingsPage(m),
-		"units.md":           unitsPage(m, english),
-		"envfile.md":         envfilePage(m),
-		JaDir + "/README.md": readmeIn(m, japanese),
-		JaDir + "/units.md":  unitsPage(m, japanese),
+		"README.md":           readme(m),
+		"findings.md":         findingsPage(m),
+		"units.md":            unitsPage(m, english),
+		"envfile.md":          envfilePage(m),
+		JaDir + "/README.md":  readmeIn(m, japanese),
+		JaDir + "/units.md":   unitsPage(m, japanese),
+		JaDir + "/envfile.md": envfilePageIn(m, japanese),
 	}
 	for _, s := range m.servers() {
 		name := fileSafe(s) + ".md"

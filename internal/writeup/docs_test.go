@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the render
 
 // goldenPages are the pages compared byte for byte. The SVGs are covered
 // by the determinism test and by internal/plots.
-var goldenPages = []string{"README.md", "findings.md", "units.md", "ja/README.md", "ja/units.md", "grace.md", "plain.md", "tableflip.md", "socket.md", "envfile.md"}
+var goldenPages = []string{"README.md", "findings.md", "units.md", "ja/README.md", "ja/units.md", "ja/envfile.md", "ja/grace.md", "grace.md", "plain.md", "tableflip.md", "socket.md", "envfile.md"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/check"
+	"github.com/gracelab/gracelab/internal/rate"
 	"github.com/gracelab/gracelab/internal/result"
 )
 
@@ -25,166 +27,126 @@ func envfileVariants() []string {
 
 func isEnvfileVariant(v string) bool { return slices.Contains(envfileVariants(), v) }
 
-func envfilePage(m *model) []byte {
-	var p page
+func envfilePage(m *model) []byte { return envfilePageIn(m, english) }
+
+// envfilePageIn answers the blog post's second question in full: per
+// variant that puts the PID file path in a variable or a specifier, what
+// systemd made of PIDFile=, what it said, and k of N per environment.
+func envfilePageIn(m *model, l lang) []byte {
+	p := &lpage{l: l}
 	p.para("%s", Marker)
-	p.heading(1, "Can the PID file path come from `EnvironmentFile=`?")
-	p.para("[← back to the writeup](README.md)")
-	p.para("Some services keep their settings, the PID file path among them, in a file read with " +
-		"`EnvironmentFile=` and write the unit as `PIDFile=${PIDFILE}`. systemd must know the PID file to " +
-		"follow a server that replaces its own process. This page shows what systemd did with that line, " +
-		"next to a unit that names the path with a systemd specifier instead, and what happened to the " +
-		"service and its requests.")
-	cells := m.cellsWhere(func(k key) bool { return isEnvfileVariant(k.Variant) })
-	var have, missing []string
+	p.head(1, "Can the PID file path come from `EnvironmentFile=`?", "PID ファイルのパスを `EnvironmentFile=` で設定できるか")
+	p.counterpart("envfile.md")
+	p.say("[← back to the writeup](README.md)", "[← 記事に戻る](README.md)")
+	p.say("Some services keep their settings, the PID file path among them, in a file read with "+
+		"`EnvironmentFile=` and write the unit as `PIDFile=${PIDFILE}`. systemd must know the PID file to "+
+		"follow a server that replaces its own process. This page shows what systemd did with that line, "+
+		"next to units that write the path once in other ways, and what happened to the service and its requests.",
+		"PID ファイルのパスを含む設定を `EnvironmentFile=` で読み込むファイルに置き、unit に `PIDFile=${PIDFILE}` と書くサービスがあります。"+
+			"自分のプロセスを入れ替えるサーバを追いかけるには、systemd は PID ファイルを知っている必要があります。"+
+			"このページでは、systemd がその行をどう扱ったかを、パスを別の方法で一度だけ書いた unit と並べて示し、"+
+			"サービスとリクエストがどうなったかを示します。")
+	var vs []string
 	for _, v := range envfileVariants() {
-		found := false
-		for _, c := range cells {
-			found = found || c.key.Variant == v
-		}
-		if found {
-			have = append(have, code(v))
-		} else {
-			missing = append(missing, code(v))
+		if len(m.cellsWhere(func(k key) bool { return isBase(k.Experiment) && k.Variant == v })) > 0 {
+			vs = append(vs, v)
 		}
 	}
-	if len(cells) == 0 {
-		p.para("No result in `results/` has one of the variants %s, so this page has no answer yet. "+
-			"Run `go run mage.go experiment:reload grace` and render again.", strings.Join(missing, ", "))
+	if len(vs) == 0 {
+		p.say("No result in `results/` has one of the variants %s, so this page has no answer yet. "+
+			"Run `go run mage.go experiment:reload grace` and render again.",
+			"`results/` には変種 %s の結果がないので、このページにはまだ答えがありません。"+
+				"`go run mage.go experiment:reload grace` を実行してから作り直してください。", strings.Join(envfileVariants(), ", "))
 		return p.Bytes()
 	}
-	p.f("Built from the results with variant %s", strings.Join(have, ", "))
-	if len(missing) > 0 {
-		p.f(" (no result has variant %s)", strings.Join(missing, ", "))
-	}
-	p.f(".\n\n")
-
-	p.heading(2, "Which form works")
-	var rows [][]string
-	var works, not []string
-	for _, c := range cells {
-		for _, e := range c.envs(m.envs) {
-			r := c.newest(e)
-			o := outcome(r.Verdict)
-			written, _ := writtenPIDFile(r.Unit)
-			item := fmt.Sprintf("%s [%s](%s), profile %s", c.key.Server, code(c.key.Variant), c.key.link(), code(c.key.Profile))
-			if !isBase(c.key.Experiment) {
-				item += ", experiment " + code(c.key.Experiment)
-			}
-			row := []string{item}
-			if len(m.envs) > 1 {
-				row = append(row, e.label())
-				item += " on " + e.label()
-			}
-			rows = append(rows, append(row, code("PIDFile="+written), showPIDFile(r.Unit.Show),
-				fmt.Sprintf("%d of %d", r.Summary.Failed, r.Summary.Sent), stateText(r.Final.Snapshot), verdictCell(r)))
-			if o == result.Pass {
-				works = append(works, "- "+item)
-			} else {
-				not = append(not, fmt.Sprintf("- %s: %s", item, outcomeText(o)))
+	p.head(2, "Which form works", "どの書き方なら動くか")
+	for _, e := range m.envs {
+		var rows [][]string
+		for _, v := range vs {
+			for _, c := range m.cellsWhere(func(k key) bool { return isBase(k.Experiment) && k.Variant == v }) {
+				rs := c.runs[e]
+				if len(rs) == 0 {
+					continue
+				}
+				written, _ := writtenPIDFile(rs[0].Unit)
+				rows = append(rows, []string{fmt.Sprintf("%s %s", variantLink(p, c.key.Server, v), code(c.key.Profile)),
+					code("PIDFile=" + written), showPIDFile(rs[0].Unit.Show, l),
+					rateText(l, rate.Of(rs, check.Requests)), rateText(l, rate.Of(rs, check.Tracking))})
 			}
 		}
-	}
-	header := []string{"Run"}
-	if len(m.envs) > 1 {
-		header = append(header, "Environment")
-	} else {
-		p.para("All runs on %s.", m.envs[0].label())
-	}
-	p.table(append(header, "Unit file says", "systemd's PIDFile", "Failed requests", "Final state", "Verdict"), rows)
-	if len(works) == 0 {
-		p.para("None of these forms passed.")
-	} else {
-		p.para("Passed:")
-		p.lines(works)
-	}
-	if len(not) > 0 {
-		p.para("Did not pass:")
-		p.lines(not)
-	}
-
-	for _, c := range cells {
-		for _, e := range c.envs(m.envs) {
-			envfileSection(&p, c, e, len(m.envs) > 1)
+		if len(rows) == 0 {
+			continue
 		}
+		p.say("On %s:", "%s では：", e.label())
+		p.table([]string{l.t("Variant, profile", "変種、プロファイル"), l.t("Unit file says", "unit ファイルの記述"), l.t("systemd's PIDFile", "systemd の PIDFile"),
+			l.t("Runs that lost requests", "リクエストを落とした実行"), l.t("Runs where systemd lost the server", "systemd がサーバを見失った実行")}, rows)
+	}
+	for _, v := range vs {
+		envfileSection(p, m, v)
 	}
 	return p.Bytes()
 }
 
-func envfileSection(p *page, c *cell, e env, manyEnvs bool) {
-	r := c.newest(e)
-	h := fmt.Sprintf("%s, variant %s, profile %s", c.key.Server, code(c.key.Variant), code(c.key.Profile))
-	if !isBase(c.key.Experiment) {
-		h += ", experiment " + code(c.key.Experiment)
+// envfileSection is one variant: its unit, what systemd made of its
+// PIDFile= and said about it, and the newest run's outage, if any.
+func envfileSection(p *lpage, m *model, variant string) {
+	cells := m.cellsWhere(func(k key) bool { return isBase(k.Experiment) && k.Variant == variant })
+	var r *result.Result
+	for _, c := range cells {
+		for _, e := range c.envs(m.envs) {
+			if x := c.newest(e); r == nil || x.ID > r.ID {
+				r = x
+			}
+		}
 	}
-	if manyEnvs {
-		h += ", on " + e.label()
+	l := p.l
+	p.heading(2, variantHeading(variant))
+	if sum := m.summaryOf(r.Server, variant); sum != "" {
+		p.para("*%s*", sum)
 	}
-	p.heading(2, h)
-	p.para("Run %s ([full details](%s)). Verdict: **%s**.", code(r.ID), c.key.link(), verdictText(r))
-
+	p.say("From the newest run, %s on %s ([its page](%s%s)).", "いちばん新しい実行 %s（%s、[その実行のページ](%s%s)（英語））から。",
+		code(r.ID), envOf(r).label(), p.up(), runPageName(m, r))
 	written, ok := writtenPIDFile(r.Unit)
 	shown, recorded := r.Unit.Show["PIDFile"]
 	switch {
 	case !ok:
-		p.para("The unit file sets no `PIDFile=`.")
+		p.say("The unit file sets no `PIDFile=`.", "unit ファイルに `PIDFile=` はありません。")
 	case !recorded:
-		p.para("The unit file says %s; the result does not record systemd's `PIDFile` property.", code("PIDFile="+written))
+		p.say("The unit file says %s; the result does not record systemd's `PIDFile` property.",
+			"unit ファイルには %s とありますが、結果には systemd の `PIDFile` プロパティが記録されていません。", code("PIDFile="+written))
 	case shown == "":
-		p.para("The unit file says %s, and systemd reports an empty `PIDFile`: the line did not take effect.", code("PIDFile="+written))
+		p.say("The unit file says %s, and systemd reports an empty `PIDFile`: the line did not take effect.",
+			"unit ファイルには %s とありますが、systemd の `PIDFile` は空でした。この行は効いていません。", code("PIDFile="+written))
 	case shown == written:
-		p.para("The unit file says %s, and systemd's `PIDFile` is %s: the text as written, nothing expanded.", code("PIDFile="+written), code(shown))
+		p.say("The unit file says %s, and systemd's `PIDFile` is %s: the text as written, nothing expanded.",
+			"unit ファイルには %s とあり、systemd の `PIDFile` は %s でした。書いたままで、何も展開されていません。", code("PIDFile="+written), code(shown))
 	default:
-		p.para("The unit file says %s, and systemd turned it into %s.", code("PIDFile="+written), code(shown))
+		p.say("The unit file says %s, and systemd turned it into %s.", "unit ファイルには %s とあり、systemd はそれを %s にしました。",
+			code("PIDFile="+written), code(shown))
 	}
-	for _, f := range r.Unit.Files {
-		p.para("%s:", code(f.Path))
-		p.fence(langOf(f.Path), f.Text)
-	}
-	if r.Unit.Verify == "" {
-		p.para("`systemd-analyze verify` exited %d with no output.", r.Unit.VerifyExit)
-	} else {
-		p.para("`systemd-analyze verify` exited %d:", r.Unit.VerifyExit)
-		p.fence("text", r.Unit.Verify)
-	}
+	p.details(l.t("The unit files", "unit ファイル"), func() {
+		for _, f := range r.Unit.Files {
+			p.para("%s:", code(f.Path))
+			p.fence(langOf(f.Path), f.Text)
+		}
+	})
 	var lines []string
-	for _, l := range systemdSaid(r) {
-		if low := strings.ToLower(l.msg); strings.Contains(low, "pidfile") || strings.Contains(low, "pid file") {
-			line := "- " + l.at + " " + code(l.msg)
-			if l.n > 1 {
-				line += fmt.Sprintf(" (%d times)", l.n)
+	for _, sl := range systemdSaid(r) {
+		if low := strings.ToLower(sl.msg); strings.Contains(low, "pidfile") || strings.Contains(low, "pid file") {
+			line := "- " + sl.at + " " + code(sl.msg)
+			if sl.n > 1 {
+				line += fmt.Sprintf(l.t(" (%d times)", "（%d 回）"), sl.n)
 			}
 			lines = append(lines, line)
 		}
 	}
 	if len(lines) == 0 {
-		p.para("systemd logged nothing about the PID file for this unit.")
+		p.say("systemd logged nothing about the PID file for this unit.", "systemd はこの unit の PID ファイルについて何も記録しませんでした。")
 	} else {
-		p.para("What systemd said about the PID file:")
+		p.say("What systemd said about the PID file:", "PID ファイルについて systemd が記録したこと：")
 		p.lines(lines)
 	}
-
 	outageSequence(p, r)
-	if len(r.Reloads) > 0 {
-		var rows [][]string
-		for _, rl := range r.Reloads {
-			s := rl.Settled
-			rows = append(rows, []string{fmt.Sprint(rl.N), fmt.Sprint(rl.Exit), code(s.PIDFile), orNone(s.PIDFileContent),
-				pidText(s.MainPID), pidText(s.ServingPID), stateText(s)})
-		}
-		p.para("After each reload, once settled:")
-		p.table([]string{"Reload", "Exit", "PIDFile property", "PID file content", "MainPID", "Serving PID", "State"}, rows)
-	}
-	s := r.Summary
-	p.para("Requests: %d sent, %s failed, longest gap without a success %s ms. The unit was %s at the end of the load.",
-		s.Sent, failedText(s), ms(s.LongestGapMS), stateText(r.Final.Snapshot))
-	if bad := notPassing(r); len(bad) > 0 {
-		p.para("Checks that did not pass:")
-		for _, ch := range bad {
-			p.f("- `%s` (%s): %s\n", ch.Name, outcomeOf(ch.Outcome), ch.Reason)
-		}
-		p.f("\n")
-	}
 }
 
 // writtenPIDFile is the PIDFile= value as written in the unit's
@@ -198,11 +160,11 @@ func writtenPIDFile(u result.Unit) (string, bool) {
 	return "", false
 }
 
-func showPIDFile(show map[string]string) string {
+func showPIDFile(show map[string]string, l lang) string {
 	v, ok := show["PIDFile"]
 	switch {
 	case !ok:
-		return "not recorded"
+		return l.t("not recorded", "記録なし")
 	case v == "":
 		return "(empty)"
 	}
@@ -212,7 +174,7 @@ func showPIDFile(show map[string]string) string {
 // outageSequence is the journal from the first reload until the unit was
 // deactivated (systemd's lines and the servers' own), each with its time
 // after the reload, and what became of Restart=.
-func outageSequence(p *page, r *result.Result) {
+func outageSequence(p *lpage, r *result.Result) {
 	if len(r.Reloads) == 0 || r.Load.Began.IsZero() {
 		return
 	}
@@ -238,10 +200,13 @@ func outageSequence(p *page, r *result.Result) {
 	if !deactivated {
 		return
 	}
-	p.para("The outage, from the journal (times after the first `systemctl reload` began; lines from `gracelab:` are the servers' own):")
+	p.say("The outage, from the journal (times after the first `systemctl reload` began; lines from `gracelab:` are the servers' own):",
+		"停止に至るまで（ジャーナルより。時刻は最初の `systemctl reload` の開始から。`gracelab:` の行はサーバ自身のもの）：")
 	p.lines(lines)
 	f := r.Final.Snapshot
-	p.para("The unit ended %s with `Result=%s` and %d restarts, under `Restart=%s`: the main process had exited on its own, "+
+	p.say("The unit ended %s with `Result=%s` and %d restarts, under `Restart=%s`: the main process had exited on its own, "+
 		"so systemd stopped the rest of the unit's cgroup, and `on-failure` does not restart a unit whose result is success.",
+		"unit は最後に %s になり、`Result=%s`、再起動 %d 回でした（`Restart=%s`）。main プロセスが自分で終了したので systemd は "+
+			"unit の cgroup の残りを止め、`on-failure` は結果が success の unit を再起動しません。",
 		stateText(f), f.Result, f.NRestarts, orNone(r.Unit.Show["Restart"]))
 }
