@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/history"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/load"
@@ -39,8 +40,9 @@ var clients = []client{
 type tally struct {
 	runs, lossRuns, reloads int
 	lost                    int // load requests that failed before the stop, or were accepted and dropped at it
+	lostAtStop              int // of lost, those at the stop
 	retried                 int // sent again after a first attempt failed, and answered
-	retriedLost             int // sent again and failed all the same
+	retriedLost             int // of lost, those sent again that failed all the same
 	byClass                 map[string]int
 }
 
@@ -53,6 +55,7 @@ func (t *tally) add(r *result.Result) error {
 	}
 	if st := r.Final.Stop; st != nil {
 		lost += st.Lost
+		t.lostAtStop += st.Lost
 		for c, n := range st.LostByClass {
 			t.byClass[c] += n
 		}
@@ -70,16 +73,32 @@ func (t *tally) add(r *result.Result) error {
 	if err != nil {
 		return fmt.Errorf("%s: history: %w", r.ID, err)
 	}
-	for _, rec := range recs {
+	before, after := recs, []load.Record(nil)
+	if r.Final.StopAtMS > 0 {
+		before, after = analysis.SplitAtStop(recs, analysis.Dur(r.Final.StopAtMS))
+	}
+	for i, rec := range slices.Concat(before, after) {
 		switch {
 		case !rec.Flags.Has(load.Retried):
 		case rec.Class == load.OK:
 			t.retried++
-		default:
+		case i < len(before) || rec.Class != load.Refused:
+			// After the stop, refused is no loss (see Stop.Lost).
 			t.retriedLost++
 		}
 	}
 	return nil
+}
+
+// lostText is the requests lost, and how many of them at the stop.
+func (t *tally) lostText() string {
+	switch {
+	case t.runs == 0:
+		return "–"
+	case t.lostAtStop == 0:
+		return fmt.Sprintf("%d", t.lost)
+	}
+	return fmt.Sprintf("%d (%d at the stop)", t.lost, t.lostAtStop)
 }
 
 func (t *tally) rate() rate.Rate {
@@ -173,12 +192,7 @@ func readmeClients(p *page, m *model) {
 	for _, r := range rows {
 		cells := []string{r.variant, r.env.label()}
 		for _, t := range r.by {
-			rt := t.rate()
-			lost := "–"
-			if t.runs > 0 {
-				lost = fmt.Sprintf("%d", t.lost)
-			}
-			cells = append(cells, rt.Text(), lost)
+			cells = append(cells, t.rate().Text(), t.lostText())
 		}
 		cells = append(cells, fmt.Sprintf("%d / %d / %d", r.by[0].retried, r.by[1].retried, r.by[2].retried))
 		trows = append(trows, cells)
@@ -201,7 +215,7 @@ func clientsSentences(rows []*clientsRow) []string {
 			}
 			x := fmt.Sprintf("%s lost %s in %d of %d runs", clients[i].name, plural(t.lost, "request", "requests"), t.lossRuns, t.runs)
 			if t.lost > 0 {
-				x += " (" + t.classes() + ")"
+				x += fmt.Sprintf(" (%s; %d at the stop)", t.classes(), t.lostAtStop)
 			}
 			s = append(s, x)
 		}
@@ -214,14 +228,16 @@ func clientsSentences(rows []*clientsRow) []string {
 			line += fmt.Sprintf(" %s went again because not a byte of it had been written.", plural(post.retried, "POST", "POSTs"))
 		}
 		if goc.lost > 0 {
-			line += fmt.Sprintf(" The Go client saw %s: what the Transport does not send again (refused, cut after the first "+
-				"byte of the answer, or out of time).", plural(goc.lost, "failure", "failures"))
+			line += fmt.Sprintf(" The Go client saw %s, which the Transport does not send again: failed on a new connection, "+
+				"after a byte of the answer, a second time, or out of time.", plural(goc.lost, "failure", "failures"))
 		}
 		if post.runs > 0 && get.runs > 0 && post.lost > 0 && get.lost == 0 {
 			line += " POST lost what GET did not."
 		}
-		if retriedLost := get.retriedLost + post.retriedLost + goc.retriedLost; retriedLost > 0 {
-			line += fmt.Sprintf(" %s failed on the second attempt too.", plural(retriedLost, "request sent again", "requests sent again"))
+		for i, t := range r.by {
+			if t.retriedLost > 0 {
+				line += fmt.Sprintf(" Of %s's losses, %d were sent again and failed on the second attempt too.", clients[i].name, t.retriedLost)
+			}
 		}
 		out = append(out, line)
 	}
