@@ -3,9 +3,13 @@ package kind
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/lab/catalog"
 )
 
 func TestEveryKindIsComplete(t *testing.T) {
@@ -44,5 +48,37 @@ func mustFind(t *testing.T, name string) Kind {
 func TestFindListsKinds(t *testing.T) {
 	if _, err := Find("nap"); err == nil || !strings.Contains(err.Error(), "reload, upgrade, upgrade-broken, soak") {
 		t.Fatalf("unknown kind: %v", err)
+	}
+}
+
+func TestClientsApplies(t *testing.T) {
+	cases := []struct {
+		v    catalog.Variant
+		want bool
+	}{
+		{catalog.Variant{Server: "grace", Name: "pidfile", Upgrade: true}, true},
+		{catalog.Variant{Server: "plain", Name: "restart", Upgrade: true, Control: true}, true},
+		{catalog.Variant{Server: "x", Name: "control-only", Control: true}, true},
+		{catalog.Variant{Server: "grace", Name: "envfile"}, false},
+		{catalog.Variant{Server: "grace", Name: "long", Long: true}, false},
+		{catalog.Variant{Server: "x", Name: "long-upgrade", Long: true, Upgrade: true}, false},
+	}
+	for _, c := range cases {
+		if got := Clients.Applies(c.v); got != c.want {
+			t.Errorf("%s/%s: applies %v, want %v", c.v.Server, c.v.Name, got, c.want)
+		}
+	}
+	k := mustFind(t, "clients")
+	if got := k.ProfilesFrom(protocol.Profiles()); !slices.Equal(got, []string{protocol.Post, protocol.GoClient}) {
+		t.Errorf("clients runs profiles %v", got)
+	}
+	if !slices.Equal(k.Checks, Base().Checks) || k.StopUnderLoad != Base().StopUnderLoad || k.SlowPerReload != Base().SlowPerReload ||
+		!slices.Equal(k.Schedule(7*time.Second), Base().Schedule(7*time.Second)) {
+		t.Error("clients differs from reload in more than its profiles and variants")
+	}
+	for _, v := range k.Variants() {
+		if !v.Upgrade && !v.Control {
+			t.Errorf("clients runs %s/%s, neither recommended nor the control", v.Server, v.Name)
+		}
 	}
 }

@@ -1,10 +1,8 @@
 package load
 
 import (
-	"errors"
 	"io"
 	"net"
-	"os"
 	"time"
 )
 
@@ -50,8 +48,8 @@ func (c *client) do(deadline time.Time) (res result) {
 			c.conn.SetDeadline(deadline)
 		}
 		reused := c.uses > 0
-		var gotByte bool
-		gotByte, res.err = c.roundTrip()
+		var wrote, gotByte bool
+		wrote, gotByte, res.err = c.roundTrip()
 		if res.err == nil {
 			c.uses++
 			res.code, res.pid, res.fail = c.p.code, c.p.pid, c.p.status
@@ -61,19 +59,12 @@ func (c *client) do(deadline time.Time) (res result) {
 			return res
 		}
 		c.close()
-		if retryable(reused, gotByte, attempt, res.err) {
+		if c.t.retryable(reused, wrote, gotByte, attempt, res.err) {
 			res.flags |= Retried
 			continue
 		}
 		return res
 	}
-}
-
-// retryable is net/http's rule for idempotent requests: a reused
-// connection that failed before the first response byte was most likely
-// closed by the server while idle; send again, once, on a new one.
-func retryable(reused, gotByte bool, attempt int, err error) bool {
-	return reused && !gotByte && attempt == 0 && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func (c *client) dial(deadline time.Time) error {
@@ -97,38 +88,39 @@ func (c *client) close() {
 	}
 }
 
-// roundTrip writes the request and reads one response; gotByte says
-// whether any byte of a response arrived.
-func (c *client) roundTrip() (gotByte bool, err error) {
-	if _, err = c.conn.Write(c.t.req); err != nil {
-		return false, err
+// roundTrip writes the request and reads one response; wrote says whether
+// any byte of the request went out, gotByte whether any byte of a response
+// arrived.
+func (c *client) roundTrip() (wrote, gotByte bool, err error) {
+	if n, err := c.conn.Write(c.t.req); err != nil {
+		return n > 0, false, err
 	}
 	c.p.reset()
 	c.buf.reset()
 	for {
 		space, err := c.buf.space()
 		if err != nil {
-			return gotByte, err
+			return true, gotByte, err
 		}
 		n, err := c.conn.Read(space)
 		c.buf.w += n
 		gotByte = gotByte || n > 0
 		if n > 0 {
 			if perr := c.buf.parse(&c.p); perr != nil {
-				return true, perr
+				return true, true, perr
 			}
 			if c.p.state == stDone {
-				return true, nil
+				return true, true, nil
 			}
 		}
 		if err == io.EOF {
 			if !gotByte {
-				return false, io.EOF
+				return true, false, io.EOF
 			}
-			return true, c.p.eof()
+			return true, true, c.p.eof()
 		}
 		if err != nil {
-			return gotByte, err
+			return true, gotByte, err
 		}
 	}
 }

@@ -15,6 +15,9 @@ type Config struct {
 	Duration  time.Duration
 	KeepAlive bool // false: a new TCP connection for every request
 	Timeout   time.Duration
+	// Method is GET (also when empty) or POST (PostBody, with its
+	// length); a POST is sent again only where net/http would.
+	Method string
 
 	// Conns is how many connections (keep-alive) or senders open at the
 	// start; 0 means 2 + Rate/500 (what 2 ms of the schedule needs). More
@@ -50,9 +53,12 @@ const (
 	// Vegeta: vegeta's attacker over net/http, the former engine, kept to
 	// compare against.
 	Vegeta
+	// NetHTTP: a stock net/http Client, as Go programs send, retries and
+	// all (see nethttp.go).
+	NetHTTP
 )
 
-var clientNames = [...]string{"auto", "event-loop", "goroutines", "vegeta"}
+var clientNames = [...]string{"auto", "event-loop", "goroutines", "vegeta", "net/http"}
 
 func (c Client) String() string {
 	if int(c) < len(clientNames) {
@@ -146,6 +152,10 @@ func Start(ctx context.Context, cfg Config) *Run {
 	}
 	r.t = newTarget(cfg)
 	r.recs = make([]Record, r.total)
+	if r.client == NetHTTP {
+		r.startNetHTTP(ctx)
+		return r
+	}
 	var loop *eventLoop
 	if r.client != Goroutines {
 		loop = newEventLoop(r)
@@ -243,7 +253,11 @@ func (r *Run) errText(res *result) string {
 		return r.interned.get(res.fail)
 	}
 	// As net/http's url.Error reads.
-	return r.interned.get(`Get "` + r.cfg.URL + `": ` + res.err.Error())
+	verb := "Get"
+	if r.t != nil && r.t.post {
+		verb = "Post"
+	}
+	return r.interned.get(verb + ` "` + r.cfg.URL + `": ` + res.err.Error())
 }
 
 func (r *Run) stopped() bool {

@@ -437,7 +437,7 @@ func (l *eventLoop) fail(c *econn, err error, now time.Duration) {
 		l.closeConn(c)
 		return
 	}
-	if retryable(reused, c.got, c.attempt, err) {
+	if l.t.retryable(reused, c.wrote > 0, c.got, c.attempt, err) {
 		n, oerr := l.open()
 		if oerr == nil {
 			n.busy, n.seq, n.sched, n.sent, n.deadline = true, c.seq, c.sched, c.sent, c.deadline

@@ -13,18 +13,27 @@ import (
 )
 
 // target is the one request a load sends, prepared once: the bytes of a
-// GET request and where to send them.
+// GET (or POST) request and where to send them.
 type target struct {
 	url     string
 	addr    string // host:port to dial
 	req     []byte // the whole request, written as is
 	keep    bool
+	post    bool // POST with PostBody: not idempotent (see retryable)
 	timeout time.Duration
 	err     error // a URL this client cannot send to
 }
 
 func newTarget(cfg Config) *target {
 	t := &target{url: cfg.URL, keep: cfg.KeepAlive, timeout: cfg.Timeout}
+	switch cfg.Method {
+	case "", "GET":
+	case "POST":
+		t.post = true
+	default:
+		t.err = fmt.Errorf("method %q: the engines send GET or POST", cfg.Method)
+		return t
+	}
 	u, err := url.Parse(cfg.URL)
 	switch {
 	case err != nil:
@@ -42,14 +51,32 @@ func newTarget(cfg Config) *target {
 		t.addr = net.JoinHostPort(u.Hostname(), "80")
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gracelab\r\n", u.RequestURI(), u.Host)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gracelab\r\n", t.method(), u.RequestURI(), u.Host)
+	if t.post {
+		// As net/http writes a body of known length (bytes.Reader).
+		fmt.Fprintf(&b, "Content-Length: %d\r\nContent-Type: application/x-www-form-urlencoded\r\n", len(PostBody))
+	}
 	if !cfg.KeepAlive {
 		// What net/http sends with DisableKeepAlives.
 		b.WriteString("Connection: close\r\n")
 	}
 	b.WriteString("\r\n")
+	if t.post {
+		b.WriteString(PostBody)
+	}
 	t.req = b.Bytes()
 	return t
+}
+
+// PostBody is what a POST load sends: a small form, as a client posting
+// an event or a login would.
+const PostBody = "event=reload&source=gracelab"
+
+func (t *target) method() string {
+	if t.post {
+		return "POST"
+	}
+	return "GET"
 }
 
 // Limits of what a response may be.

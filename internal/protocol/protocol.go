@@ -43,10 +43,23 @@ const ExitSkipped = 3
 const (
 	KeepAlive = "keepalive"
 	NewConn   = "new-conn"
+	// Post is keep-alive POST with a small body: a request a client may
+	// not send again once written.
+	Post = "post"
+	// GoClient is keep-alive GET through a stock net/http Client.
+	GoClient = "go-client"
 )
 
-// Profiles lists the load profiles in report order.
+// Profiles lists the load profiles a batch runs by default, in report
+// order.
 func Profiles() []string { return []string{KeepAlive, NewConn} }
+
+// AllProfiles lists every load profile, in report order: the default ones
+// and those only some kinds take (Post, GoClient).
+func AllProfiles() []string { return []string{KeepAlive, NewConn, Post, GoClient} }
+
+// KeepsAlive says whether a profile keeps its connections open.
+func KeepsAlive(profile string) bool { return profile != NewConn }
 
 // Response headers that name the process and build that served.
 const (

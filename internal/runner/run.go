@@ -117,8 +117,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("rate %d req/s is out of range (1..100000)", s.Rate)
 	case s.Duration < time.Second || s.Duration > time.Hour:
 		return fmt.Errorf("duration %s is out of range (1s..1h)", s.Duration)
-	case !slices.Contains(protocol.Profiles(), s.Profile):
-		return fmt.Errorf("profile %q is not one of %s", s.Profile, strings.Join(protocol.Profiles(), ", "))
+	case !slices.Contains(protocol.AllProfiles(), s.Profile):
+		return fmt.Errorf("profile %q is not one of %s", s.Profile, strings.Join(protocol.AllProfiles(), ", "))
 	}
 	for _, at := range s.ReloadAt {
 		if at <= 0 || at >= s.Duration {
@@ -178,7 +178,7 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 		Started: started,
 		Env:     machine,
 		Unit:    result.Unit{Name: unit, Summary: v.Summary, Control: v.Control, Files: files},
-		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: spec.Profile == protocol.KeepAlive,
+		Load: result.LoadProfile{Rate: spec.Rate, DurationMS: analysis.MS(spec.Duration), KeepAlive: protocol.KeepsAlive(spec.Profile),
 			TimeoutMS: analysis.MS(spec.Timeout), Path: spec.Path, Action: v.Action, SlowPerReload: spec.SlowPerReload, SlowMS: int(spec.Slow / time.Millisecond)},
 	}
 	r.Load.Upgrade, r.Load.ClientPriority, r.Load.Listen = spec.Kind.Deploy, spec.ClientPriority, spec.Listen
@@ -287,8 +287,7 @@ func portFree(addr string) error {
 func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, progress io.Writer) ([]load.Record, time.Duration) {
 	v := spec.Variant
 	unit := v.UnitName()
-	lr := e.startLoad(ctx, load.Config{URL: "http://" + spec.Listen + spec.Path, Rate: spec.Rate, Duration: spec.loadDuration(),
-		KeepAlive: spec.Profile == protocol.KeepAlive, Timeout: spec.Timeout})
+	lr := e.startLoad(ctx, loadConfig(spec))
 	began := lr.Began()
 	r.Load.Began = began.UTC()
 	since := func() time.Duration { return time.Since(began) }

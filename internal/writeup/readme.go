@@ -84,6 +84,7 @@ func findingsPage(m *model) []byte {
 	readmeStop(&p, m)
 	readmeLong(&p, m)
 	readmeSoak(&p, m)
+	readmeClients(&p, m)
 	readmeExplain(&p, m)
 	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")

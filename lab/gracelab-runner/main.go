@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string) error {
 	server := fs.String("server", "", "sample server")
 	variant := fs.String("variant", "", "unit variant")
 	experiment := fs.String("experiment", "reload", "experiment kind: "+strings.Join(kind.Names(), ", "))
-	profile := fs.String("profile", protocol.KeepAlive, strings.Join(protocol.Profiles(), " or "))
+	profile := fs.String("profile", protocol.KeepAlive, strings.Join(protocol.AllProfiles(), ", "))
 	rate := fs.Int("rate", 1000, "requests per second")
 	duration := fs.Duration("duration", 0, "load duration (default: the kind's, else 7s)")
 	reloadAt := fs.String("reload-at", "", "comma-separated offsets of the reloads (default: the kind's schedule)")

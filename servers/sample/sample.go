@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -90,6 +91,12 @@ func Handler() http.Handler {
 		fmt.Fprintf(w, "ok pid=%s version=%s\n", pid, Version)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A POST's body is read whole before the answer, as an
+		// application does; a body that does not arrive fails the request.
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 		fmt.Fprintf(w, "pid=%s version=%s\n", pid, Version)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
