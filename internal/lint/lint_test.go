@@ -14,6 +14,7 @@ import (
 // its published runs show, and the ones that pass fire none.
 func TestCatalogUnits(t *testing.T) {
 	want := map[string][]string{
+		"fdstore/restart":             {"no-exec-reload"},
 		"grace/envfile":               {"pidfile-variable", "restart-cannot-fire"},
 		"grace/mainpid":               {"reexec-without-pidfile", "restart-cannot-fire"},
 		"grace/pidfile":               {"main-pid-not-child"},
@@ -25,6 +26,8 @@ func TestCatalogUnits(t *testing.T) {
 		"grace/long":                  {"main-pid-not-child"},
 		"grace/long-30":               {"main-pid-not-child", "stop-timeout"},
 		"plain/restart":               {"no-exec-reload"},
+		"reuseport/migrate":           nil,
+		"reuseport/notify":            nil,
 		"socket/restart":              {"no-exec-reload"},
 		"starter/hup":                 nil,
 		"starter/pidfile":             nil,

@@ -70,6 +70,9 @@ type Env struct {
 	GoVersion      string            `json:"go_version"`
 	CPUs           int               `json:"cpus"`
 	Modules        map[string]string `json:"modules"`
+	// TCPMigrateReq is net.ipv4.tcp_migrate_req in the lab's network
+	// namespace during the run ("" where the kernel has none).
+	TCPMigrateReq string `json:"tcp_migrate_req,omitempty"`
 }
 
 // File is a file the run installed, with its exact text.

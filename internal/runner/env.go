@@ -21,6 +21,7 @@ type env struct {
 	// only when it could not run at all.
 	command     func(ctx context.Context, timeout time.Duration, name string, args ...string) (string, int, error)
 	writeFile   func(path string, data []byte) error
+	readFile    func(path string) ([]byte, error)
 	removeFile  func(path string) error
 	exists      func(path string) bool
 	replaceFile func(src, dst string) error
@@ -64,6 +65,7 @@ var osEnv = env{
 		}
 		return os.WriteFile(path, data, 0o644)
 	},
+	readFile:   os.ReadFile,
 	removeFile: os.Remove,
 	exists: func(path string) bool {
 		_, err := os.Stat(path)

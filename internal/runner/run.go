@@ -172,6 +172,13 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 		return nil, fmt.Errorf("stage binaries: %w", err)
 	}
 
+	migrate, restoreSysctl, err := migrateReq(e, v)
+	if err != nil {
+		return nil, err
+	}
+	defer restoreSysctl()
+	machine.TCPMigrateReq = migrate
+
 	started := time.Now().UTC()
 	r := &result.Result{
 		Schema: result.SchemaVersion, Experiment: spec.Kind.Name, Server: v.Server, Variant: v.Name, Profile: spec.Profile,

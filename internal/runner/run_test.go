@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 	"sync"
@@ -62,6 +63,15 @@ func (f *fake) env() env {
 			defer f.mu.Unlock()
 			f.files[path] = string(data)
 			return nil
+		},
+		readFile: func(path string) ([]byte, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			text, ok := f.files[path]
+			if !ok {
+				return nil, fs.ErrNotExist
+			}
+			return []byte(text), nil
 		},
 		removeFile: func(path string) error {
 			f.mu.Lock()

@@ -6,7 +6,7 @@
 // Header lines, at the top of a template:
 //
 //	# summary: one line about the variant
-//	# tags: upgrade soak control action=restart min-systemd=253 pidfile-path daemon-reload
+//	# tags: upgrade soak control action=restart min-systemd=253 pidfile-path daemon-reload tcp-migrate-req
 package catalog
 
 import (
@@ -65,6 +65,10 @@ type Variant struct {
 	// last reload has settled, a mitigation to measure (systemd then takes
 	// the main PID again and asks anew whether it is its child).
 	DaemonReload bool
+	// MigrateReq: the run sets net.ipv4.tcp_migrate_req=1 in the lab's
+	// network namespace (tag tcp-migrate-req), so a closing SO_REUSEPORT
+	// listener's queued connections move to another listener of its group.
+	MigrateReq bool
 }
 
 var load = sync.OnceValues(func() ([]Server, error) { return read(files) })
@@ -200,6 +204,8 @@ func (v *Variant) tag(tag string) error {
 		v.PIDFilePath = true
 	case "daemon-reload":
 		v.DaemonReload = true
+	case "tcp-migrate-req":
+		v.MigrateReq = true
 	case "action":
 		if val != "reload" && val != "restart" {
 			return fmt.Errorf("action=%q is not reload or restart", val)
@@ -212,7 +218,7 @@ func (v *Variant) tag(tag string) error {
 		}
 		v.MinSystemd = n
 	default:
-		return fmt.Errorf("unknown tag %q (upgrade, soak, control, pidfile-path, daemon-reload, action=, min-systemd=)", tag)
+		return fmt.Errorf("unknown tag %q (upgrade, soak, control, pidfile-path, daemon-reload, tcp-migrate-req, action=, min-systemd=)", tag)
 	}
 	return nil
 }

@@ -105,12 +105,12 @@ func TestBadCatalogFilesAreRefused(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	got, err := read(fstest.MapFS{"x/server.md": {Data: []byte("About x.\n")}, "x/a.service": {Data: []byte("# summary: s\n# tags: upgrade min-systemd=253 action=restart\n" + ok)}})
+	got, err := read(fstest.MapFS{"x/server.md": {Data: []byte("About x.\n")}, "x/a.service": {Data: []byte("# summary: s\n# tags: upgrade min-systemd=253 action=restart tcp-migrate-req\n" + ok)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := got[0].Variants[0]
-	if got[0].Description != "About x." || !v.Upgrade || v.MinSystemd != 253 || v.Action != "restart" || v.Soak || v.Control {
+	if got[0].Description != "About x." || !v.Upgrade || v.MinSystemd != 253 || v.Action != "restart" || !v.MigrateReq || v.Soak || v.Control {
 		t.Fatalf("parsed %+v %+v", got[0], v)
 	}
 }
@@ -123,7 +123,7 @@ func TestTemplateUsingEnvFileNeedsOne(t *testing.T) {
 }
 
 func TestFindErrorsListValidNames(t *testing.T) {
-	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "grace, plain, socket, starter, tableflip") {
+	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "fdstore, grace, plain, reuseport, socket, starter, tableflip") {
 		t.Fatalf("unknown server: %v", err)
 	}
 	if _, err := Find("grace", "nope"); err == nil || !strings.Contains(err.Error(), "envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun") {
