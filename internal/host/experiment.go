@@ -21,7 +21,7 @@ import (
 	"github.com/gracelab/gracelab/internal/build"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/protocol"
-	"github.com/gracelab/gracelab/internal/rerun"
+	"github.com/gracelab/gracelab/internal/reproduce"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab"
@@ -66,12 +66,12 @@ const DefaultParallel = 4
 
 // DefaultDuration is the load window of a run: three reloads 2 s apart,
 // each with 1 s slow requests in flight, and time to settle.
-const DefaultDuration = rerun.DefaultDuration
+const DefaultDuration = reproduce.DefaultDuration
 
 // OptionsFromEnv reads GRACELAB_PROFILES, GRACELAB_RATE and
 // GRACELAB_DURATION; bad values are errors, not silently defaults.
 func OptionsFromEnv(repo string) (Options, error) {
-	o := Options{Profiles: protocol.Profiles(), Rate: rerun.DefaultRate, Duration: DefaultDuration,
+	o := Options{Profiles: protocol.Profiles(), Rate: reproduce.DefaultRate, Duration: DefaultDuration,
 		ResultsDir: ResultsDir(repo), Out: os.Stdout, Parallel: DefaultParallel}
 	for _, n := range []struct {
 		env      string

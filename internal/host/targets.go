@@ -16,7 +16,7 @@ import (
 	"github.com/gracelab/gracelab/internal/bench"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/protocol"
-	"github.com/gracelab/gracelab/internal/rerun"
+	"github.com/gracelab/gracelab/internal/reproduce"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/writeup"
 	"github.com/gracelab/gracelab/lab"
@@ -114,7 +114,7 @@ func List(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Says)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (%d/s); duration GRACELAB_DURATION (%s)\n", strings.Join(protocol.Profiles(), ", "), rerun.DefaultRate, DefaultDuration)
+	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (%d/s); duration GRACELAB_DURATION (%s)\n", strings.Join(protocol.Profiles(), ", "), reproduce.DefaultRate, DefaultDuration)
 }
 
 // Reload is experiment:reload <server>: every variant of one server.

@@ -1,7 +1,7 @@
-// Package rerun is the command line that runs a stored result's cell
+// Package reproduce is the command line that runs a stored result's cell
 // again: the mage target, its arguments, and the settings (environment
 // variables) that made the run what it was.
-package rerun
+package reproduce
 
 import (
 	"fmt"
