@@ -1,9 +1,11 @@
 //go:build mage
 
-// gracelab's targets. Each one calls a package; no logic lives here.
-// Settings: LAB_PROVIDER (nspawn|vagrant), LAB_SUITE (bookworm|trixie|sid, or a comma list for experiments),
-// GRACELAB_RATE, GRACELAB_DURATION, GRACELAB_PROFILES.
+// gracelab's targets; -h TARGET shows one's usage. Settings, as environment variables: LAB_PROVIDER (nspawn|vagrant),
+// LAB_SUITE (bookworm|trixie|sid, or a comma list for experiments), GRACELAB_PROFILES, GRACELAB_REPEATS,
+// GRACELAB_RATE, GRACELAB_DURATION (the README says more).
 package main
+
+// Each target calls a package; no logic lives here.
 
 import (
 	"context"
@@ -13,6 +15,10 @@ import (
 
 	"github.com/gracelab/gracelab/internal/host"
 )
+
+// A target given too few arguments prints its usage, not only mage's
+// "not enough arguments".
+func init() { host.UsageOnMissingArgs() }
 
 // Lab manages the lab machine with a real systemd.
 type Lab mg.Namespace
@@ -32,7 +38,7 @@ func (Lab) Shell(ctx context.Context) error { return host.Shell(ctx) }
 // Experiment runs experiments in the lab and stores results under results/.
 type Experiment mg.Namespace
 
-// Reload runs every unit variant of one server under load with reloads (experiment:list names them).
+// Reload runs every unit variant of one server under load with reloads; servers: grace, plain, socket, starter, tableflip.
 func (Experiment) Reload(ctx context.Context, server string) error {
 	return host.Reload(ctx, server)
 }
@@ -43,6 +49,11 @@ func (Experiment) Kind(ctx context.Context, name string) error { return host.Kin
 // Variant runs one unit variant of one server: experiment:variant grace pidfile.
 func (Experiment) Variant(ctx context.Context, server, variant string) error {
 	return host.Variant(ctx, server, variant)
+}
+
+// Run runs one kind of experiment on one unit variant, as each run's section in docs/ gives it: experiment:run soak grace pidfile.
+func (Experiment) Run(ctx context.Context, kind, server, variant string) error {
+	return host.Run(ctx, kind, server, variant)
 }
 
 // All runs the whole matrix: every server, every variant, every load profile.
@@ -56,10 +67,10 @@ func (Experiment) Upgrade(ctx context.Context, server string) error {
 	return host.Upgrade(ctx, server)
 }
 
-// Docs renders docs/ from results/ alone (no lab needed); the same results give the same bytes.
+// Docs renders docs/ from results/ alone, no lab needed.
 func Docs() error { return host.Docs() }
 
-// Soak reloads the soak variants 50 times in a row under load and checks for leaks.
+// Soak reloads the soak variants 30 times in a row, one a second, under load and checks for leaks.
 func (Experiment) Soak(ctx context.Context) error { return host.Kind(ctx, "soak", "") }
 
 // Results works on the stored results alone, no lab needed.

@@ -113,6 +113,7 @@ func SuitesFromEnv() ([]string, error) {
 	}
 	var out []string
 	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s) // "bookworm, trixie"
 		if !slices.Contains(Suites, s) {
 			return nil, fmt.Errorf("LAB_SUITE: %q is not a suite the nspawn lab builds; use one of: %s (comma-separated for several)", s, strings.Join(Suites, ", "))
 		}

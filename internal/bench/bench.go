@@ -21,7 +21,7 @@ import (
 )
 
 // Goal is the ratio of the engine's sustained rate to wrk's throughput
-// that issue 13 asks for (issue 7 asked for 0.8).
+// the project asks for (it first asked for 0.8).
 const Goal = 0.9
 
 // Options shape one benchmark. Run uses Default; tests use smaller ones.

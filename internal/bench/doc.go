@@ -31,7 +31,7 @@ func Render(r *Report) []byte {
 	p("| wrk `-t%d -c%d` | closed loop, best of %d runs of %s | %s | 1.00 |\n", r.Wrk.Threads, r.Wrk.Conns, len(r.Wrk.Runs), dur(firstRun(r.Wrk).Duration), thousands(r.Wrk.Best))
 	p("| gracelab engine (%s) | open loop, every request recorded, highest sustained rate | %s | %.2f |\n", r.Engine.Client, thousands(float64(r.Engine.Best)), r.Ratio)
 	if v := r.Vegeta; v != nil {
-		p("| vegeta's library (the engine before issue 7) | open loop, highest sustained rate | %s | %.2f |\n", thousands(float64(v.Best)), ratio(v.Best, r.Wrk.Best))
+		p("| vegeta's library (gracelab's earlier engine) | open loop, highest sustained rate | %s | %.2f |\n", thousands(float64(v.Best)), ratio(v.Best, r.Wrk.Best))
 	}
 	p("\n")
 
@@ -49,7 +49,7 @@ func Render(r *Report) []byte {
 	p("A rate that fails is tried a second time and counts if either attempt is sustained, as wrk counts its better run. ")
 	p("Trials and the whole search are bounded in number and time. This search: %s, %d trials.\n", r.Engine.Ended, len(r.Engine.Trials))
 	if r.Vegeta != nil {
-		p("- **vegeta's library**, the engine before issue 7, is searched the same way last, for comparison, in at most a few trials ")
+		p("- **vegeta's library**, gracelab's earlier engine, is searched the same way last, for comparison, in at most a few trials ")
 		p("(it opens a connection for every request it cannot place, which can leave the server busy winding them down).\n")
 	}
 	p("- Only 127.0.0.1 is loaded; the server is stopped at the end.\n\n")

@@ -21,6 +21,7 @@ import (
 	"github.com/gracelab/gracelab/internal/build"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/internal/reproduce"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/runner"
 	"github.com/gracelab/gracelab/lab"
@@ -51,9 +52,11 @@ type Options struct {
 	// Parallel how many labs run at once.
 	Repeats  int
 	Parallel int
-	// Batch and Repeat are recorded in each result.
-	Batch  string
-	Repeat int
+	// Batch and Repeat are recorded in each result, and Gracelab, the
+	// checkout that ran it.
+	Batch    string
+	Repeat   int
+	Gracelab *result.Gracelab
 }
 
 // DefaultParallel is how many labs run at once unless GRACELAB_PARALLEL
@@ -63,12 +66,12 @@ const DefaultParallel = 4
 
 // DefaultDuration is the load window of a run: three reloads 2 s apart,
 // each with 1 s slow requests in flight, and time to settle.
-const DefaultDuration = 7 * time.Second
+const DefaultDuration = reproduce.DefaultDuration
 
 // OptionsFromEnv reads GRACELAB_PROFILES, GRACELAB_RATE and
 // GRACELAB_DURATION; bad values are errors, not silently defaults.
 func OptionsFromEnv(repo string) (Options, error) {
-	o := Options{Profiles: protocol.Profiles(), Rate: 1000, Duration: DefaultDuration,
+	o := Options{Profiles: protocol.Profiles(), Rate: reproduce.DefaultRate, Duration: DefaultDuration,
 		ResultsDir: ResultsDir(repo), Out: os.Stdout, Parallel: DefaultParallel}
 	for _, n := range []struct {
 		env      string
@@ -85,7 +88,9 @@ func OptionsFromEnv(repo string) (Options, error) {
 	}
 	if v := os.Getenv("GRACELAB_PROFILES"); v != "" {
 		o.Profiles = strings.Split(v, ",")
-		for _, p := range o.Profiles {
+		for i, p := range o.Profiles {
+			p = strings.TrimSpace(p) // "keepalive, new-conn"
+			o.Profiles[i] = p
 			if !slices.Contains(protocol.Profiles(), p) {
 				return o, fmt.Errorf("GRACELAB_PROFILES: %q is not a profile; use %s, comma-separated", p, strings.Join(protocol.Profiles(), " or "))
 			}
@@ -287,6 +292,7 @@ func RunOne(ctx context.Context, cfg lab.Config, p lab.Provider, j Job, o Option
 	if err != nil {
 		return nil, "", fmt.Errorf("runner output: %w (runner: %v)", err, runErr)
 	}
+	r.Gracelab = o.Gracelab
 	path, err := result.Write(o.ResultsDir, r)
 	if err != nil {
 		return r, "", err

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/gracelab/gracelab/internal/bench"
 	"github.com/gracelab/gracelab/internal/kind"
 	"github.com/gracelab/gracelab/internal/protocol"
+	"github.com/gracelab/gracelab/internal/reproduce"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/internal/writeup"
 	"github.com/gracelab/gracelab/lab"
@@ -89,9 +91,11 @@ func Shell(ctx context.Context) error {
 	return p.Shell(ctx)
 }
 
-// List is experiment:list.
+// List is experiment:list: aligned columns, the long summary last.
 func List(w io.Writer) {
 	fmt.Fprintln(w, "servers and their unit variants (experiment:variant <server> <variant>):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SERVER\tVARIANT\tACTION\tEXPERIMENTS\tSUMMARY")
 	for _, s := range catalog.Servers() {
 		for _, v := range s.Variants {
 			var kinds []string
@@ -100,14 +104,17 @@ func List(w io.Writer) {
 					kinds = append(kinds, k.Name)
 				}
 			}
-			fmt.Fprintf(w, "  %-9s %-14s systemctl %-7s %s [%s]\n", v.Server, v.Name, v.Action, v.Summary, strings.Join(kinds, ", "))
+			fmt.Fprintf(tw, "  %s\t%s\tsystemctl %s\t%s\t%s\n", v.Server, v.Name, v.Action, strings.Join(kinds, ","), v.Summary)
 		}
 	}
-	fmt.Fprintln(w, "experiments (experiment:kind <name> [server]):")
+	tw.Flush()
+	fmt.Fprintln(w, "experiments (experiment:kind <name> on every variant; experiment:run <name> <server> <variant> on one):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range kind.All {
-		fmt.Fprintf(w, "  %-15s %s\n", k.Name, k.Says)
+		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Says)
 	}
-	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (1000/s); duration GRACELAB_DURATION (%s)\n", strings.Join(protocol.Profiles(), ", "), DefaultDuration)
+	tw.Flush()
+	fmt.Fprintf(w, "profiles: %s (GRACELAB_PROFILES); rate GRACELAB_RATE (%d/s); duration GRACELAB_DURATION (%s)\n", strings.Join(protocol.Profiles(), ", "), reproduce.DefaultRate, DefaultDuration)
 }
 
 // Reload is experiment:reload <server>: every variant of one server.
@@ -124,6 +131,23 @@ func Variant(ctx context.Context, server, variant string) error {
 		return err
 	}
 	return runBatch(ctx, "variant-"+server+"-"+variant, 1, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
+}
+
+// Run is experiment:run <kind> <server> <variant>: one kind on one
+// variant, the command the writeup gives to repeat a run.
+func Run(ctx context.Context, name, server, variant string) error {
+	k, err := kind.Find(name)
+	if err != nil {
+		return err
+	}
+	v, err := catalog.Find(server, variant)
+	if err != nil {
+		return err
+	}
+	if len(Jobs(k, []catalog.Variant{v}, protocol.Profiles())) == 0 {
+		return fmt.Errorf("experiment %s does not apply to %s; experiment:list names the experiments of each variant", name, v.ID())
+	}
+	return runBatch(ctx, "run-"+name+"-"+server+"-"+variant, 1, func(o Options) []Job { return Jobs(k, []catalog.Variant{v}, o.Profiles) })
 }
 
 // Upgrade is experiment:upgrade <server>: every kind that deploys a build.
@@ -181,6 +205,7 @@ func batchSetup(repeats int) (lab.Config, Options, []string, error) {
 	if o.Repeats == 0 {
 		o.Repeats = repeats
 	}
+	o.Gracelab = Checkout(cfg.Repo)
 	suites := []string{cfg.Suite}
 	if cfg.Provider == "nspawn" {
 		if suites, err = lab.SuitesFromEnv(); err != nil {

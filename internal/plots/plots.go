@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -74,14 +75,15 @@ func versions(r *result.Result) map[int]string {
 	return out
 }
 
-// title names the run: server, variant, profile, and the experiment when
-// it is not the plain reload.
-func title(r *result.Result) string {
+// title names the run (server, variant, profile, and the experiment when
+// it is not the plain reload) and, on its second line, the environment
+// and what the plot shows.
+func title(r *result.Result, what string) string {
 	t := fmt.Sprintf("%s · %s · %s", r.Server, r.Variant, r.Profile)
 	if r.Experiment != "" && r.Experiment != kind.Base().Name {
 		t += " · " + r.Experiment
 	}
-	return t
+	return t + "\n" + envLine(r) + ": " + what
 }
 
 // FailedLabel is the legend text of the series of failures of one class.
@@ -113,7 +115,7 @@ var (
 func Timeline(w io.Writer, r *result.Result) error {
 	tl := r.Timeline
 	binS := tl.BinMS / 1000
-	p := newPlot(title(r)+"\nrequests by outcome and serving process",
+	p := newPlot(title(r, "requests by outcome and serving process"),
 		"time since load start (s)", fmt.Sprintf("requests per %s ms", num(tl.BinMS)))
 	end := endS(r)
 	p.X.Min, p.X.Max = 0, end
@@ -125,6 +127,10 @@ func Timeline(w io.Writer, r *result.Result) error {
 	ymax *= 1.05
 	p.Y.Min, p.Y.Max = 0, ymax
 	reloadLines, err := addReloads(p, r, 0, ymax)
+	if err != nil {
+		return err
+	}
+	states, err := addStates(p, r, 0, ymax, end)
 	if err != nil {
 		return err
 	}
@@ -144,15 +150,29 @@ func Timeline(w io.Writer, r *result.Result) error {
 		poly.Color = col
 		poly.LineStyle.Width = 0
 		p.Add(poly)
-		p.Legend.Add(label, poly)
+		if label != "" {
+			p.Legend.Add(label, poly)
+		}
 		base = top
 		return nil
 	}
 	vers := versions(r)
+	few := len(pids) <= manyPIDs
 	for i, pid := range pids {
-		if err := stack(PIDVersionLabel(pid, vers[pid]), pidColors[i%len(pidColors)], func(b result.Bin) int { return b.PIDs[pid] }); err != nil {
+		label := ""
+		if few {
+			label = PIDVersionLabel(pid, vers[pid])
+		}
+		if err := stack(label, pidColors[i%len(pidColors)], func(b result.Bin) int { return b.PIDs[pid] }); err != nil {
 			return err
 		}
+	}
+	if !few {
+		var cols stripes
+		for _, c := range pidColors {
+			cols = append(cols, c)
+		}
+		p.Legend.Add(PIDsLabel(len(pids), versionList(pids, vers)), cols)
 	}
 	if noPID := func(b result.Bin) int { return b.OK - sumPIDs(b) }; anyBin(tl.Bins, noPID) {
 		if err := stack(LabelOKNoPID, color.RGBA{0xcc, 0xcc, 0xcc, 0xff}, noPID); err != nil {
@@ -160,7 +180,8 @@ func Timeline(w io.Writer, r *result.Result) error {
 		}
 	}
 
-	for _, class := range failureClasses(tl.Bins) {
+	classes := failureClasses(tl.Bins)
+	for _, class := range classes {
 		counts := make(plotter.XYs, 0, 2*len(tl.Bins))
 		for _, b := range tl.Bins {
 			x0 := b.StartMS / 1000
@@ -177,14 +198,29 @@ func Timeline(w io.Writer, r *result.Result) error {
 		p.Legend.Add(FailedLabel(class), l)
 	}
 	p.Add(reloadLines...)
+	p.Add(states...)
+	if counts := lossLabels(tl, ymax, classes); len(counts) > 0 {
+		p.Add(counts)
+	}
 	return save(w, p)
+}
+
+// versionList is the builds the PIDs ran, in order of first appearance.
+func versionList(pids []int, vers map[int]string) []string {
+	var out []string
+	for _, pid := range pids {
+		if v := vers[pid]; v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Latency writes p50, p99 and max latency per bin on a log scale, with the
 // slow in-flight requests as points.
 func Latency(w io.Writer, r *result.Result) error {
 	tl := r.Timeline
-	p := newPlot(fmt.Sprintf("%s\nlatency per %s ms bin", title(r), num(tl.BinMS)),
+	p := newPlot(title(r, fmt.Sprintf("latency per %s ms bin", num(tl.BinMS))),
 		"time since load start (s)", "latency (ms, log scale)")
 	p.X.Min, p.X.Max = 0, endS(r)
 	// The axis holds log10(ms) and its ticks show ms: gonum's LogScale
@@ -240,6 +276,10 @@ func Latency(w io.Writer, r *result.Result) error {
 	if err != nil {
 		return err
 	}
+	states, err := addStates(p, r, lo, hi, endS(r))
+	if err != nil {
+		return err
+	}
 	for i, s := range series {
 		if len(xys[i]) == 0 {
 			continue
@@ -274,6 +314,7 @@ func Latency(w io.Writer, r *result.Result) error {
 		p.Legend.Add(pts.label, sc)
 	}
 	p.Add(reloadLines...)
+	p.Add(states...)
 	return save(w, p)
 }
 
@@ -305,14 +346,7 @@ func newPlot(title, x, y string) *plot.Plot {
 // that the legend never hides data.
 func save(w io.Writer, p *plot.Plot) error {
 	c := vgsvg.New(Width, Height)
-	dc := draw.New(c)
-	// Plot.Draw would draw the legend over the data: take it out first.
-	leg := p.Legend
-	p.Legend = plot.NewLegend()
-	margin := vg.Points(6)
-	lw := leg.Rectangle(dc).Size().X + 2*margin
-	p.Draw(draw.Crop(dc, margin, -lw, margin, -margin))
-	leg.Draw(draw.Crop(dc, Width-lw+margin, -margin, 0, -vg.Points(28)))
+	drawTo(c, p)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return err
@@ -323,6 +357,18 @@ func save(w io.Writer, p *plot.Plot) error {
 		[]byte("font-family:Liberation Sans,Arimo,Arial,Helvetica,sans-serif;"))
 	_, err := w.Write(out)
 	return err
+}
+
+// drawTo draws p on c, the legend beside the plot.
+func drawTo(c vg.CanvasSizer, p *plot.Plot) {
+	dc := draw.New(c)
+	// Plot.Draw would draw the legend over the data: take it out first.
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	margin := vg.Points(6)
+	lw := leg.Rectangle(dc).Size().X + 2*margin
+	p.Draw(draw.Crop(dc, margin, -lw, margin, -margin))
+	leg.Draw(draw.Crop(dc, Width-lw+margin, -margin, 0, -vg.Points(28)))
 }
 
 // addReloads draws each reload as a band from its start to the return of

@@ -34,6 +34,7 @@ type Result struct {
 	Errors []string `json:"errors,omitempty"`
 
 	Env      Env           `json:"env"`
+	Gracelab *Gracelab     `json:"gracelab,omitempty"`
 	Unit     Unit          `json:"unit"`
 	Load     LoadProfile   `json:"load"`
 	Reloads  []Reload      `json:"reloads"`

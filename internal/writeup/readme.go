@@ -402,7 +402,8 @@ func readmeMethod(p *page, m *model) {
 	p.para("The load is open loop: requests go out on a fixed schedule whatever the server does, so a " +
 		"server that stalls shows up as failures and latency, not as a client that politely waits. " +
 		"Latency counts from the scheduled send time. Just before each reload a few slow requests " +
-		"(`?ms=`) start, to see whether requests in flight survive the handover.")
+		"(`?ms=`) start, to see whether requests in flight survive the handover. " +
+		"How fast the load engine is, against wrk on the same machine: [bench.md](bench.md).")
 	p.para("Load profiles in these results:")
 	type prof struct {
 		name string

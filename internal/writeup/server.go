@@ -168,6 +168,7 @@ func runSection(p *page, m *model, c *cell, e env, showFiles bool) {
 	sub := 2
 	p.para("Run %s on %s, started %s, took %s s in all. Verdict: **%s**.", code(r.ID), e.label(),
 		r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), secs(r.WallMS), verdictText(r))
+	rerunSection(p, r)
 	if t := upgradeText(r); t != "" {
 		p.para("%s", t)
 	}
@@ -231,7 +232,7 @@ func runSection(p *page, m *model, c *cell, e env, showFiles bool) {
 
 	p.heading(sub, "Requests over time")
 	base := m.images[r]
-	p.para("![Requests per %s ms bin for %s, variant %s, profile %s: successes stacked by serving PID, failures by class, reloads shaded](%s/%s-timeline.svg)",
+	p.para("![Requests per %s ms bin for %s, variant %s, profile %s: successes stacked by serving PID, failures by class with small counts written out, reloads and the stop shaded, changes of the unit's state marked](%s/%s-timeline.svg)",
 		fmt.Sprintf("%g", r.Timeline.BinMS), r.Server, r.Variant, r.Profile, p.root+ImgDir, base)
 	p.para("![Latency p50, p99 and max per bin, slow in-flight requests as points](%s/%s-latency.svg)", p.root+ImgDir, base)
 	summaryTable(p, r)

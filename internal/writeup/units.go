@@ -105,8 +105,8 @@ func (s *unitScore) failText(l lang) string {
 	return l.listJoin(parts)
 }
 
-// reproduce is the command that runs a variant as the batch did.
-func reproduce(server, variant string, m *model) string {
+// variantCommand runs a variant as the batch did: every environment, 5 repeats.
+func variantCommand(server, variant string, m *model) string {
 	var suites []string
 	for _, e := range m.envs {
 		suites = addUniq(suites, e.suiteName())
@@ -182,7 +182,7 @@ func unitsPage(m *model, l lang) []byte {
 			}
 		}
 		p.table([]string{l.t("Failed", "失敗"), l.t("Runs (95% interval)", "実行（95% 区間）")}, rows)
-		p.say("Reproduce: %s", "再現：%s", code(reproduce(s.server, s.variant, m)))
+		p.say("Reproduce: %s", "再現：%s", code(variantCommand(s.server, s.variant, m)))
 	}
 	if len(avoid) > 0 {
 		p.head(2, "Units not to write", "書いてはいけない unit")
