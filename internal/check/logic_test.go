@@ -277,3 +277,37 @@ func TestStopNeedsAllThree(t *testing.T) {
 		}
 	}
 }
+
+// A probe that timed out while systemd held an active main PID cannot tell
+// who served: unknown, never fail; a probe refused is a server gone: fail.
+func TestTrackingBlindProbeIsUnknown(t *testing.T) {
+	c, _ := Find("systemd_tracks_server")
+	snap := func(err string) result.Snapshot {
+		return result.Snapshot{MainPID: 7, ActiveState: "active", SubState: "running", ServingError: err}
+	}
+	for _, tc := range []struct {
+		err  string
+		want result.Outcome
+	}{
+		{"Get \"http://127.0.0.1:18080/health\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)", result.Unknown},
+		{"dial tcp 127.0.0.1:18080: connect: connection refused", result.Fail},
+	} {
+		r := &result.Result{Reloads: []result.Reload{{N: 1, Settled: snap(tc.err)}}}
+		if got, why := c.Eval(r); got != tc.want {
+			t.Errorf("probe error %q: %s (%s), want %s", tc.err, got, why, tc.want)
+		}
+	}
+}
+
+// A stop that began after the load had ended drained nothing: unknown.
+func TestStopAfterLoadIsUnknown(t *testing.T) {
+	c, _ := Find("stop_drains")
+	late := &result.Result{Final: result.Final{Stop: &result.StopSummary{SlowDone: 3, SlowTotal: 3}}}
+	if got, why := c.Eval(late); got != result.Unknown {
+		t.Errorf("late stop: %s (%s), want unknown", got, why)
+	}
+	under := &result.Result{Final: result.Final{Stop: &result.StopSummary{SlowDone: 3, SlowTotal: 3, After: 1400, Refused: 1400}}}
+	if got, why := c.Eval(under); got != result.Pass {
+		t.Errorf("stop under load that lost nothing: %s (%s), want pass", got, why)
+	}
+}
