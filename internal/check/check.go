@@ -218,6 +218,10 @@ var Registry = []Check{
 		Says: "the unit was active at the end of the load.",
 		Eval: func(r *result.Result) (result.Outcome, string) {
 			f := r.Final.Snapshot
+			if r.Summary.Sent == 0 {
+				// No load ran (the start failed): run_complete says why.
+				return "", ""
+			}
 			if f.ActiveState == "active" {
 				return pass("unit was %s/%s at the end of the load", f.ActiveState, f.SubState)
 			}
@@ -247,7 +251,7 @@ var Registry = []Check{
 			"The SIGKILL is read from the journal: systemd reports `success` when it kills a main process it cannot wait for.",
 		Eval: func(r *result.Result) (result.Outcome, string) {
 			as := r.Final.AfterStop
-			if as.ActiveState == "" {
+			if as.ActiveState == "" || r.Summary.Sent == 0 {
 				return "", ""
 			}
 			if s := r.Final.Stop; s != nil {
