@@ -30,6 +30,16 @@ func TestChecksThatDoNotApplyStaySilent(t *testing.T) {
 	if o := outcome(verdict(run(nil, []result.Reload{goodReload(1, 1, 2)}, "active")), "no_failed_requests"); o != "" {
 		t.Errorf("nothing sent: no_failed_requests %q, want it not to speak", o)
 	}
+	// nothing sent because the start failed: no end of a load to judge
+	r := run(nil, nil, "inactive")
+	r.Errors = []string{"systemctl start x.service: exit 5: Unit x.service not found."}
+	r.Final.AfterStop = result.Snapshot{ActiveState: "inactive", SubState: "dead", Result: "success"}
+	r.Final.StopExit = 5
+	for _, name := range []string{"unit_active_at_end", "unit_stops_cleanly"} {
+		if o := outcome(verdict(r), name); o != "" {
+			t.Errorf("start failed, nothing sent: %s = %q, want it not to speak", name, o)
+		}
+	}
 	// no slow requests, no stop recorded
 	v := verdict(run(steady(1000, msd, msd, 1), []result.Reload{goodReload(1, 1, 2)}, "active"))
 	for _, name := range []string{"slow_requests_completed", "nothing_left_behind", "unit_stops_cleanly"} {

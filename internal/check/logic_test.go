@@ -311,3 +311,26 @@ func TestStopAfterLoadIsUnknown(t *testing.T) {
 		t.Errorf("stop under load that lost nothing: %s (%s), want pass", got, why)
 	}
 }
+
+// The settled snapshot can catch systemd before it handles the old main
+// PID's exit; only a later snapshot showing it tracking clears that.
+func TestTrackingCaughtMidExit(t *testing.T) {
+	mid := result.Snapshot{MainPID: 421, ServingPID: 437, ServingAncestors: []int{1}, CgroupPIDs: []int{437}, ActiveState: "active"}
+	later := result.Snapshot{MainPID: 437, ServingPID: 437, CgroupPIDs: []int{437}, ActiveState: "active"}
+	r := run(steady(1000, msd, msd, 1), []result.Reload{{N: 1, Settled: mid}, {N: 2, Before: later, Settled: later}}, "active")
+	if o := outcome(verdict(r), "systemd_tracks_server"); o != result.Pass {
+		t.Errorf("systemd tracked the server by the next snapshot: %s, want pass", o)
+	}
+	// systemd never handled the exit: the stale MainPID stays.
+	r.Reloads[1].Before = mid
+	if o := outcome(verdict(r), "systemd_tracks_server"); o != result.Fail {
+		t.Errorf("stale MainPID in the next snapshot too: %s, want fail", o)
+	}
+	// The main PID is alive but not the server: a failure whatever follows.
+	alive := mid
+	alive.CgroupPIDs = []int{421, 437}
+	r.Reloads[0].Settled, r.Reloads[1].Before = alive, later
+	if o := outcome(verdict(r), "systemd_tracks_server"); o != result.Fail {
+		t.Errorf("live MainPID that does not serve: %s, want fail", o)
+	}
+}
