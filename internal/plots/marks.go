@@ -23,6 +23,8 @@ const LabelStop = "systemctl stop running"
 var (
 	stopBand  = color.RGBA{0xf3, 0xd9, 0xd9, 0xff}
 	stateText = color.RGBA{0x6a, 0x1b, 0x1b, 0xff}
+	// noteGround lets the data show faintly through a note.
+	noteGround = color.NRGBA{0xff, 0xff, 0xff, 0xcc}
 )
 
 // envLine names where the run happened, as the writeup's headings do.
@@ -116,7 +118,7 @@ func addStates(p *plot.Plot, r *result.Result, ymin, ymax, endS float64) ([]plot
 		return over, nil
 	}
 	var ns notes
-	for i, m := range marks {
+	for _, m := range marks {
 		x := m.atMS / 1000
 		st := markStyle()
 		if x >= endS*0.7 {
@@ -124,9 +126,7 @@ func addStates(p *plot.Plot, r *result.Result, ymin, ymax, endS float64) ([]plot
 			st.XAlign = draw.XRight
 		}
 		x = math.Min(x, endS)
-		// Alternate heights so that marks close together stay legible.
-		y := ymax - (ymax-ymin)*0.03*float64(1+i%2*4)
-		ns = append(ns, note{plotter.XY{X: x, Y: y}, m.text, st})
+		ns = append(ns, note{plotter.XY{X: x, Y: ymax - (ymax-ymin)*0.03}, m.text, st})
 		tick, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
 		if err != nil {
 			return nil, err
@@ -148,10 +148,13 @@ type note struct {
 
 type notes []note
 
-// Plot implements plot.Plotter.
+// Plot implements plot.Plotter. A note that would cover one drawn before
+// moves a line away from its point: down for one hung from the top, up
+// for one standing on the data.
 func (ns notes) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	pad := vg.Points(1.5)
+	var drawn []vg.Rectangle
 	for _, n := range ns {
 		pt := vg.Point{X: trX(n.at.X), Y: trY(n.at.Y)}
 		r := n.style.Rectangle(n.text).Add(pt)
@@ -162,10 +165,27 @@ func (ns notes) Plot(c draw.Canvas, p *plot.Plot) {
 		if d := c.Min.X - r.Min.X + pad; d > 0 {
 			pt.X, r = pt.X+d, r.Add(vg.Point{X: d})
 		}
-		c.FillPolygon(color.White, []vg.Point{{X: r.Min.X - pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Min.Y - pad},
+		step := vg.Point{Y: r.Size().Y + 3*pad}
+		if n.style.YAlign == draw.YTop {
+			step.Y = -step.Y
+		}
+		for tries := 0; tries < 5 && overlaps(r, drawn, pad); tries++ {
+			pt, r = pt.Add(step), r.Add(step)
+		}
+		drawn = append(drawn, r)
+		c.FillPolygon(noteGround, []vg.Point{{X: r.Min.X - pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Min.Y - pad},
 			{X: r.Max.X + pad, Y: r.Max.Y + pad}, {X: r.Min.X - pad, Y: r.Max.Y + pad}})
 		c.FillText(n.style, pt, n.text)
 	}
+}
+
+func overlaps(r vg.Rectangle, rs []vg.Rectangle, pad vg.Length) bool {
+	for _, o := range rs {
+		if r.Min.X < o.Max.X+2*pad && o.Min.X < r.Max.X+2*pad && r.Min.Y < o.Max.Y+2*pad && o.Min.Y < r.Max.Y+2*pad {
+			return true
+		}
+	}
+	return false
 }
 
 func markStyle() text.Style {
