@@ -17,6 +17,8 @@ type client struct {
 	buf  rbuf
 	p    parser
 	uses int // requests completed on conn
+	// written: the last roundTrip wrote its whole request.
+	written bool
 	// lastPID is the PID whose version was last noted by this client.
 	lastPID int32
 }
@@ -41,6 +43,8 @@ func (c *client) do(deadline time.Time) (res result) {
 		return res
 	}
 	for attempt := 0; ; attempt++ {
+		res.flags &^= Written | Responded // they are the last attempt's
+		c.written = false
 		if c.conn == nil {
 			if res.err = c.dial(deadline); res.err != nil {
 				return res
@@ -52,6 +56,12 @@ func (c *client) do(deadline time.Time) (res result) {
 		reused := c.uses > 0
 		var gotByte bool
 		gotByte, res.err = c.roundTrip()
+		if c.written {
+			res.flags |= Written
+		}
+		if gotByte {
+			res.flags |= Responded
+		}
 		if res.err == nil {
 			c.uses++
 			res.code, res.pid, res.fail = c.p.code, c.p.pid, c.p.status
@@ -103,6 +113,7 @@ func (c *client) roundTrip() (gotByte bool, err error) {
 	if _, err = c.conn.Write(c.t.req); err != nil {
 		return false, err
 	}
+	c.written = true
 	c.p.reset()
 	c.buf.reset()
 	for {

@@ -225,6 +225,7 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 	r.Interrupted = ctx.Err() != nil
 
 	finish(bg, e, spec, sd, r)
+	closeStopKernel(e, r)
 	// After finish: the stop's figures read the journal.
 	r.Summary, r.Final.Stop = analysis.Figures(r, recs, window)
 	analysis.HandOvers(recs, r.Reloads, analysis.HandOverEnd(r, window))
@@ -322,6 +323,7 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 					return
 				}
 			}
+			k0 := markKernel(e, since())
 			rl := reload(ctx, e, spec, i+1, since)
 			rl.Before = before
 			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
@@ -334,6 +336,7 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			settle := began.Add(min(at+2500*time.Millisecond, next-slowLead-200*time.Millisecond))
 			sleepUntil(ctx, settle)
 			rl.Settled = sd.Snapshot(ctx, unit, spec.Listen, since())
+			rl.Kernel = k0.to(e, since())
 			if v.DaemonReload && i == len(spec.ReloadAt)-1 {
 				// After the last reload only: on 257 with four labs busy a
 				// daemon-reload took up to 1.2 s, and after every reload it
@@ -525,6 +528,7 @@ func stopUnit(ctx context.Context, e env, v catalog.Variant, listen string, r *r
 	if r.Interrupted || ctx.Err() != nil {
 		stopWait = 2 * time.Second
 	}
+	openStopKernel(e, r)
 	t0 := time.Now()
 	done := make(chan struct{})
 	watched := make(chan []string, 1)
