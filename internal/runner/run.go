@@ -225,7 +225,6 @@ func run(ctx context.Context, e env, spec Spec, progress io.Writer) (*result.Res
 	r.Interrupted = ctx.Err() != nil
 
 	finish(bg, e, spec, sd, r)
-	closeStopKernel(e, r)
 	// After finish: the stop's figures read the journal.
 	r.Summary, r.Final.Stop = analysis.Figures(r, recs, window)
 	analysis.HandOvers(recs, r.Reloads, analysis.HandOverEnd(r, window))
@@ -485,6 +484,7 @@ func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result
 		stopUnit(ctx, e, v, spec.Listen, r)
 	}
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
+	closeStopKernel(e, r) // the load is over too
 	// After the stop, so the journal shows how the unit ended too.
 	e.command(ctx, 10*time.Second, "journalctl", "--sync")
 	out, _, _ := e.command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
