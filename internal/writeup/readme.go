@@ -79,6 +79,7 @@ func readme(m *model) []byte {
 		}
 	}
 	readmeStop(&p, m)
+	readmeLosses(&p, m)
 	readmeLong(&p, m)
 	readmeSoak(&p, m)
 	readmeExplain(&p, m)
