@@ -93,6 +93,9 @@ func FlagsKnown(recs []load.Record) bool {
 	return false
 }
 
+// StopWindow names the stretch from the stop on.
+const StopWindow = "stop"
+
 // LossWindow is one stretch of a run: before the first reload, from a
 // reload to the next, or from the stop on; its lost requests by class
 // and the kernel's counters over its hand-over (or the stop).
@@ -112,7 +115,7 @@ func LossWindows(r *result.Result, recs []load.Record) []LossWindow {
 		ws = append(ws, LossWindow{Name: "reload " + strconv.Itoa(rl.N), FromMS: rl.StartMS, ByClass: map[Loss]int{}, Kernel: rl.Kernel})
 	}
 	if r.Final.StopAtMS > 0 {
-		ws = append(ws, LossWindow{Name: "stop", FromMS: r.Final.StopAtMS, ByClass: map[Loss]int{}, Kernel: r.Final.StopKernel})
+		ws = append(ws, LossWindow{Name: StopWindow, FromMS: r.Final.StopAtMS, ByClass: map[Loss]int{}, Kernel: r.Final.StopKernel})
 	}
 	known := FlagsKnown(recs)
 	for i := range recs {

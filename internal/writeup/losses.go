@@ -66,9 +66,18 @@ var lossDoc = map[analysis.Loss]struct {
 type lossTally struct {
 	runs, noHistory, noHistoryFailed int
 	flagsUnknown                     int // runs made before load.Written/Responded
-	byClass                          map[analysis.Loss]*classTally
-	cells                            map[string]*cellLosses
+	// by phase (atReloads, atStop), then class
+	byClass [2]map[analysis.Loss]*classTally
+	cells   map[string]*cellLosses
 }
+
+// The two phases of a run: up to the stop (the reloads, and before the
+// first), and from the stop on, where refused is how a stopped server
+// turns clients away.
+const (
+	atReloads = 0
+	atStop    = 1
+)
 
 type classTally struct {
 	runs, requests int
@@ -79,17 +88,21 @@ type classTally struct {
 }
 
 type cellLosses struct {
-	name           string
-	runs, lossRuns int
-	by             map[analysis.Loss]int
+	name     string
+	runs     int
+	lossRuns [2]int
+	by       [2]map[analysis.Loss]int
 }
 
 // tallyLosses attributes every failed request of every run with raw
 // history; runs without it are counted apart.
 func tallyLosses(rs []*result.Result) (*lossTally, error) {
-	t := &lossTally{byClass: map[analysis.Loss]*classTally{}, cells: map[string]*cellLosses{}}
-	for _, c := range analysis.Losses() {
-		t.byClass[c] = &classTally{counters: map[string]int64{}}
+	t := &lossTally{cells: map[string]*cellLosses{}}
+	for ph := range t.byClass {
+		t.byClass[ph] = map[analysis.Loss]*classTally{}
+		for _, c := range analysis.Losses() {
+			t.byClass[ph][c] = &classTally{counters: map[string]int64{}}
+		}
 	}
 	for _, r := range rs {
 		if r.History == nil {
@@ -111,18 +124,22 @@ func tallyLosses(rs []*result.Result) (*lossTally, error) {
 		}
 		cl := t.cells[name]
 		if cl == nil {
-			cl = &cellLosses{name: name, by: map[analysis.Loss]int{}}
+			cl = &cellLosses{name: name, by: [2]map[analysis.Loss]int{{}, {}}}
 			t.cells[name] = cl
 		}
 		cl.runs++
-		inRun := map[analysis.Loss]bool{}
+		inRun := [2]map[analysis.Loss]bool{{}, {}}
 		for _, w := range analysis.LossWindows(r, recs) {
+			ph := atReloads
+			if w.Name == analysis.StopWindow {
+				ph = atStop
+			}
 			for c, n := range w.ByClass {
-				ct := t.byClass[c]
+				ct := t.byClass[ph][c]
 				ct.requests += n
-				cl.by[c] += n
+				cl.by[ph][c] += n
 				ct.windows++
-				inRun[c] = true
+				inRun[ph][c] = true
 				if w.Kernel != nil {
 					ct.kernelWindows++
 					for _, k := range lossDoc[c].counters {
@@ -136,11 +153,13 @@ func tallyLosses(rs []*result.Result) (*lossTally, error) {
 				}
 			}
 		}
-		for c := range inRun {
-			t.byClass[c].runs++
-		}
-		if len(inRun) > 0 {
-			cl.lossRuns++
+		for ph := range inRun {
+			for c := range inRun[ph] {
+				t.byClass[ph][c].runs++
+			}
+			if len(inRun[ph]) > 0 {
+				cl.lossRuns[ph]++
+			}
 		}
 	}
 	return t, nil
@@ -168,18 +187,14 @@ func readmeLosses(p *page, m *model) {
 		"reload had settled but before the next is in that reload's stretch, outside its counters' window.", srcNspawnNetns)
 	var rows [][]string
 	for _, c := range analysis.Losses() {
-		ct := t.byClass[c]
-		kern := "–"
-		if ct.windows > 0 {
-			kern = fmt.Sprintf("not read (runs made before the runner read them), %d stretches", ct.windows)
-			if ct.kernelWindows > 0 {
-				kern = fmt.Sprintf("%s in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
-					plural(ct.kernelWindows, "stretch", "stretches"), ct.windows)
-			}
+		row := []string{c.String(), lossDoc[c].how}
+		for ph := range t.byClass {
+			ct := t.byClass[ph][c]
+			row = append(row, fmt.Sprintf("%d of %d runs, %d requests", ct.runs, t.runs, ct.requests), kernelText(ct, c))
 		}
-		rows = append(rows, []string{c.String(), lossDoc[c].how, rate.Rate{K: ct.runs, N: t.runs}.Text(), fmt.Sprint(ct.requests), kern})
+		rows = append(rows, row)
 	}
-	p.table([]string{"where it went", "how (sources)", "runs with it", "requests", "kernel counters moved"}, rows)
+	p.table([]string{"where it went", "how (sources)", "at reloads", "kernel counters, at those reloads", "from the stop on", "kernel counters, at those stops"}, rows)
 	if t.flagsUnknown > 0 {
 		p.para("Runs made before the load engine recorded whether a request was written and whether an answer byte came: %d of %d; "+
 			"in them "+
@@ -192,7 +207,7 @@ func readmeLosses(p *page, m *model) {
 	}
 	var names []string
 	for n, cl := range t.cells {
-		if cl.lossRuns > 0 {
+		if cl.lossRuns[atReloads]+cl.lossRuns[atStop] > 0 {
 			names = append(names, n)
 		}
 	}
@@ -203,17 +218,34 @@ func readmeLosses(p *page, m *model) {
 	var crow [][]string
 	for _, n := range names {
 		cl := t.cells[n]
-		var parts []string
-		for _, c := range analysis.Losses() {
-			if cl.by[c] > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", c, cl.by[c]))
+		row := []string{n}
+		for ph := range cl.by {
+			var parts []string
+			for _, c := range analysis.Losses() {
+				if cl.by[ph][c] > 0 {
+					parts = append(parts, fmt.Sprintf("%s %d", c, cl.by[ph][c]))
+				}
 			}
+			row = append(row, rate.Rate{K: cl.lossRuns[ph], N: cl.runs}.Text(), orNoneList(parts))
 		}
-		crow = append(crow, []string{n, rate.Rate{K: cl.lossRuns, N: cl.runs}.Text(), strings.Join(parts, ", ")})
+		crow = append(crow, row)
 	}
 	p.details("Per row: runs that lost requests, and where they went", func() {
-		p.table([]string{"row", "runs with a loss", "lost requests by class"}, crow)
+		p.table([]string{"row", "runs with a loss at reloads", "by class", "runs with a loss from the stop on", "by class"}, crow)
 	})
+}
+
+// kernelText is the counters that back class c, summed over the stretches
+// it happened in that have readings.
+func kernelText(ct *classTally, c analysis.Loss) string {
+	switch {
+	case ct.windows == 0:
+		return "–"
+	case ct.kernelWindows == 0:
+		return fmt.Sprintf("not read (runs made before the runner read them), %s", plural(ct.windows, "stretch", "stretches"))
+	}
+	return fmt.Sprintf("%s, in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
+		plural(ct.kernelWindows, "stretch", "stretches"), ct.windows)
 }
 
 // counterList writes the named counters' sums ("Tcp.OutRsts +12"); all
