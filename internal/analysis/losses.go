@@ -97,7 +97,8 @@ func FlagsKnown(recs []load.Record) bool {
 const StopWindow = "stop"
 
 // LossWindow is one stretch of a run: before the first reload, from a
-// reload to the next, or from the stop on; its lost requests by class
+// reload to when it settled (or to the next reload, without kernel
+// readings), from then to the next, or from the stop on; its lost requests by class
 // and the kernel's counters over its hand-over (or the stop).
 type LossWindow struct {
 	Name    string // "steady", "reload N", "stop"
@@ -113,6 +114,12 @@ func LossWindows(r *result.Result, recs []load.Record) []LossWindow {
 	ws := []LossWindow{{Name: "steady", ByClass: map[Loss]int{}}}
 	for _, rl := range r.Reloads {
 		ws = append(ws, LossWindow{Name: "reload " + strconv.Itoa(rl.N), FromMS: rl.StartMS, ByClass: map[Loss]int{}, Kernel: rl.Kernel})
+		if rl.Kernel != nil {
+			// The counters end when the reload settled: what follows
+			// until the next reload is a stretch without readings, so
+			// a stretch's losses and its counters cover the same time.
+			ws = append(ws, LossWindow{Name: "after reload " + strconv.Itoa(rl.N), FromMS: rl.Kernel.ToMS, ByClass: map[Loss]int{}})
+		}
 	}
 	if r.Final.StopAtMS > 0 {
 		ws = append(ws, LossWindow{Name: StopWindow, FromMS: r.Final.StopAtMS, ByClass: map[Loss]int{}, Kernel: r.Final.StopKernel})

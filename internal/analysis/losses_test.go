@@ -60,13 +60,14 @@ func TestLossWindowsPlaceEveryFailureOnce(t *testing.T) {
 		rec(100*ms, ms, load.OK, load.Responded),
 		rec(200*ms, ms, load.Reset, load.Dialed),         // steady
 		rec(1000*ms, ms, load.Refused, load.Dialed),      // reload 1
+		rec(1500*ms, ms, load.EOF, load.Dialed),          // after reload 1 settled
 		rec(1990*ms, 20*ms, load.EOF, load.Dialed),       // ends after reload 2 began: reload 2
 		rec(2500*ms, 5000*ms, load.Timeout, load.Dialed), // sent in reload 2, seen in the stop's time
 		rec(3100*ms, ms, load.HTTP5xx, load.Responded),   // stop
 	}
-	recs[2].Flags &^= load.Written
+	recs[2].Flags &^= load.Written // refused: never written
 	r := &result.Result{
-		Reloads: []result.Reload{{N: 1, StartMS: 900, Kernel: &result.KernelDelta{Counters: map[string]int64{"Tcp.AttemptFails": 1}}}, {N: 2, StartMS: 2000}},
+		Reloads: []result.Reload{{N: 1, StartMS: 900, Kernel: &result.KernelDelta{FromMS: 900, ToMS: 1400, Counters: map[string]int64{"Tcp.AttemptFails": 1}}}, {N: 2, StartMS: 2000}},
 		Final:   result.Final{StopAtMS: 3000},
 	}
 	ws := LossWindows(r, recs)
@@ -76,6 +77,7 @@ func TestLossWindowsPlaceEveryFailureOnce(t *testing.T) {
 	}{
 		{"steady", map[Loss]int{LostAcceptQueue: 1}},
 		{"reload 1", map[Loss]int{LostRefused: 1}},
+		{"after reload 1", map[Loss]int{LostAfterRead: 1}},
 		{"reload 2", map[Loss]int{LostAfterRead: 1, LostTimeout: 1}},
 		{"stop", map[Loss]int{Unattributed: 1}},
 	}
@@ -95,8 +97,8 @@ func TestLossWindowsPlaceEveryFailureOnce(t *testing.T) {
 			total += ws[i].ByClass[c]
 		}
 	}
-	if total != 5 {
-		t.Errorf("%d failures placed, want the 5 of the records", total)
+	if total != 6 {
+		t.Errorf("%d failures placed, want the 6 of the records", total)
 	}
 	if ws[1].Kernel == nil || ws[1].Kernel.Counters["Tcp.AttemptFails"] != 1 {
 		t.Errorf("reload 1's kernel delta not carried: %+v", ws[1].Kernel)

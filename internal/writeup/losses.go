@@ -84,6 +84,7 @@ type classTally struct {
 	// windows with this class, and of them those with kernel readings,
 	// and the counters summed over those
 	windows, kernelWindows int
+	requestsRead           int // in the windows with readings
 	counters               map[string]int64
 }
 
@@ -142,6 +143,7 @@ func tallyLosses(rs []*result.Result) (*lossTally, error) {
 				inRun[ph][c] = true
 				if w.Kernel != nil {
 					ct.kernelWindows++
+					ct.requestsRead += n
 					for _, k := range lossDoc[c].counters {
 						ct.counters[k] += w.Kernel.Counters[k]
 					}
@@ -179,12 +181,13 @@ func readmeLosses(p *page, m *model) {
 	}
 	p.para("Every failed request of every run with raw history is put in exactly one class below, from what its record knows "+
 		"(how it failed; whether it opened a new connection, was sent again, was written, and whether any answer byte came) and "+
-		"in the stretch of the run it was seen in (before the first reload, from a reload to the next, or from the stop on). "+
+		"in the stretch of the run it was seen in (before the first reload, from a reload until it settled, from then to the next reload, "+
+		"or from the stop on). "+
 		"Beside each class are the kernel's TCP counters of the lab, read just before each `systemctl reload` and when it had settled, "+
 		"and just before the stop and after it and the load were over. The lab is booted with [`--private-network`](%s), so "+
 		"these count the lab's own traffic only; client and server both run in it, so one lost request can move a counter at both "+
-		"ends (a refused connect is one `AttemptFails` at the client and one `OutRsts` from the server's kernel). A loss seen after a "+
-		"reload had settled but before the next is in that reload's stretch, outside its counters' window.", srcNspawnNetns)
+		"ends (a refused connect is one `AttemptFails` at the client and one `OutRsts` from the server's kernel). The stretch after "+
+		"a reload settled has no readings of its own; its losses are counted, and not set beside counters.", srcNspawnNetns)
 	var rows [][]string
 	for _, c := range analysis.Losses() {
 		row := []string{c.String(), lossDoc[c].how}
@@ -244,8 +247,8 @@ func kernelText(ct *classTally, c analysis.Loss) string {
 	case ct.kernelWindows == 0:
 		return fmt.Sprintf("not read (runs made before the runner read them), %s", plural(ct.windows, "stretch", "stretches"))
 	}
-	return fmt.Sprintf("%s, in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
-		plural(ct.kernelWindows, "stretch", "stretches"), ct.windows)
+	return fmt.Sprintf("%s, beside %d of its requests in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
+		ct.requestsRead, plural(ct.kernelWindows, "stretch", "stretches"), ct.windows)
 }
 
 // counterList writes the named counters' sums ("Tcp.OutRsts +12"); all

@@ -35,7 +35,7 @@ func lossFixture(t *testing.T) (*result.Result, int) {
 	r := &result.Result{ID: "loss-fixture", Experiment: "reload", Server: "plain", Variant: "restart", Profile: "new-conn",
 		Env:     result.Env{Provider: "nspawn", Suite: "bookworm", SystemdVersion: "252"},
 		History: &result.History{WindowMS: 4000, Requests: len(recs), Data: data},
-		Reloads: []result.Reload{{N: 1, StartMS: 900, Kernel: &result.KernelDelta{FromMS: 900, ToMS: 3000,
+		Reloads: []result.Reload{{N: 1, StartMS: 900, Kernel: &result.KernelDelta{FromMS: 900, ToMS: 2500,
 			Counters: map[string]int64{"Tcp.AttemptFails": 2, "Tcp.OutRsts": 3, "Tcp.EstabResets": 1}}}},
 		Final: result.Final{StopAtMS: 3000, StopKernel: &result.KernelDelta{FromMS: 3000, ToMS: 4000, Counters: map[string]int64{"Tcp.ActiveOpens": 2}}},
 	}
@@ -79,7 +79,7 @@ func TestEveryLossLandsInExactlyOneClass(t *testing.T) {
 	var p page
 	readmeLosses(&p, m)
 	out := p.String()
-	for _, s := range []string{"| unattributed |", "| 1 of 1 runs, 2 requests |", "`Tcp.AttemptFails` +2", "without raw history (an older schema): 1, with 7 failed requests",
+	for _, s := range []string{"| unattributed |", "| 1 of 1 runs, 2 requests |", "`Tcp.AttemptFails` +2, `Tcp.OutRsts` +3, beside 2 of its requests in the 1 stretch with readings (of 1)", "without raw history (an older schema): 1, with 7 failed requests",
 		"refused 2, accept-queue reset 1, closed after read 2, idle keep-alive closed 1, timeout 1 |", "| unattributed 2 |"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("section lacks %q:\n%s", s, out)
