@@ -85,7 +85,11 @@ type classTally struct {
 	// and the counters summed over those
 	windows, kernelWindows int
 	requestsRead           int // in the windows with readings
-	counters               map[string]int64
+	// for resets before any answer: at most this many were closed by a
+	// process with the request unread (TCPAbortOnClose), the rest left
+	// in an accept queue (per window, the smaller of resets and counter)
+	closedUnread int
+	counters     map[string]int64
 }
 
 type cellLosses struct {
@@ -144,6 +148,9 @@ func tallyLosses(rs []*result.Result) (*lossTally, error) {
 				if w.Kernel != nil {
 					ct.kernelWindows++
 					ct.requestsRead += n
+					if c == analysis.LostAcceptQueue {
+						ct.closedUnread += int(min(int64(n), w.Kernel.Counters["TcpExt.TCPAbortOnClose"]))
+					}
 					for _, k := range lossDoc[c].counters {
 						ct.counters[k] += w.Kernel.Counters[k]
 					}
@@ -247,8 +254,13 @@ func kernelText(ct *classTally, c analysis.Loss) string {
 	case ct.kernelWindows == 0:
 		return fmt.Sprintf("not read (runs made before the runner read them), %s", plural(ct.windows, "stretch", "stretches"))
 	}
-	return fmt.Sprintf("%s, beside %d of its requests in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
+	out := fmt.Sprintf("%s, beside %d of its requests in the %s with readings (of %d)", counterList(ct.counters, lossDoc[c].counters),
 		ct.requestsRead, plural(ct.kernelWindows, "stretch", "stretches"), ct.windows)
+	if c == analysis.LostAcceptQueue && ct.requestsRead > 0 {
+		out += fmt.Sprintf("; by `TCPAbortOnClose`, at most %d of these %d were closed by a process with the request unread, "+
+			"at least %d left in an accept queue", ct.closedUnread, ct.requestsRead, ct.requestsRead-ct.closedUnread)
+	}
+	return out
 }
 
 // counterList writes the named counters' sums ("Tcp.OutRsts +12"); all

@@ -80,7 +80,7 @@ func TestEveryLossLandsInExactlyOneClass(t *testing.T) {
 	readmeLosses(&p, m)
 	out := p.String()
 	for _, s := range []string{"| unattributed |", "| 1 of 1 runs, 2 requests |", "`Tcp.AttemptFails` +2, `Tcp.OutRsts` +3, beside 2 of its requests in the 1 stretch with readings (of 1)", "without raw history (an older schema): 1, with 7 failed requests",
-		"refused 2, accept-queue reset 1, closed after read 2, idle keep-alive closed 1, timeout 1 |", "| unattributed 2 |"} {
+		"refused 2, accept-queue reset 1, closed after read 2, idle keep-alive closed 1, timeout 1 |", "| unattributed 2 |", "at most 0 of these 1 were closed by a process with the request unread, at least 1 left in an accept queue"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("section lacks %q:\n%s", s, out)
 		}
