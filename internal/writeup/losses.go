@@ -194,7 +194,9 @@ func readmeLosses(p *page, m *model) {
 		"and just before the stop and after it and the load were over. The lab is booted with [`--private-network`](%s), so "+
 		"these count the lab's own traffic only; client and server both run in it, so one lost request can move a counter at both "+
 		"ends (a refused connect is one `AttemptFails` at the client and one `OutRsts` from the server's kernel). The stretch after "+
-		"a reload settled has no readings of its own; its losses are counted, and not set beside counters.", srcNspawnNetns)
+		"a reload settled has no readings of its own; its losses are counted, and not set beside counters. A stretch's counters "+
+		"stand beside every class lost in it: where several classes meet in one stretch (a stop that refuses and resets), "+
+		"each class's column shows the same counters.", srcNspawnNetns)
 	var rows [][]string
 	for _, c := range analysis.Losses() {
 		row := []string{c.String(), lossDoc[c].how}
