@@ -46,10 +46,11 @@ func (c *client) do(deadline time.Time) (res result) {
 		res.flags &^= Written | Responded // they are the last attempt's
 		c.written = false
 		if c.conn == nil {
+			// Dialed even when the dial fails, as the event loop marks it.
+			res.flags |= Dialed
 			if res.err = c.dial(deadline); res.err != nil {
 				return res
 			}
-			res.flags |= Dialed
 		} else if !deadline.IsZero() {
 			c.conn.SetDeadline(deadline)
 		}
