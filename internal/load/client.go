@@ -15,6 +15,8 @@ type client struct {
 	buf  rbuf
 	p    parser
 	uses int // requests completed on conn
+	// written: the last roundTrip wrote its whole request.
+	written bool
 	// lastPID is the PID whose version was last noted by this client.
 	lastPID int32
 }
@@ -39,17 +41,26 @@ func (c *client) do(deadline time.Time) (res result) {
 		return res
 	}
 	for attempt := 0; ; attempt++ {
+		res.flags &^= Written | Responded // they are the last attempt's
+		c.written = false
 		if c.conn == nil {
+			// Dialed even when the dial fails, as the event loop marks it.
+			res.flags |= Dialed
 			if res.err = c.dial(deadline); res.err != nil {
 				return res
 			}
-			res.flags |= Dialed
 		} else if !deadline.IsZero() {
 			c.conn.SetDeadline(deadline)
 		}
 		reused := c.uses > 0
 		var wrote, gotByte bool
 		wrote, gotByte, res.err = c.roundTrip()
+		if c.written {
+			res.flags |= Written
+		}
+		if gotByte {
+			res.flags |= Responded
+		}
 		if res.err == nil {
 			c.uses++
 			res.code, res.pid, res.fail = c.p.code, c.p.pid, c.p.status
@@ -95,6 +106,7 @@ func (c *client) roundTrip() (wrote, gotByte bool, err error) {
 	if n, err := c.conn.Write(c.t.req); err != nil {
 		return n > 0, false, err
 	}
+	c.written = true
 	c.p.reset()
 	c.buf.reset()
 	for {

@@ -222,15 +222,17 @@ func TestFailureClasses(t *testing.T) {
 		url  string
 		want Class
 		err  string
+		// what the request got to: written, and answered in part
+		flags Flags
 	}{
-		{refusedURL, Refused, "connection refused"},
-		{srv.URL + "/503", HTTP5xx, "503 Service Unavailable"},
-		{srv.URL + "/404", HTTPOther, "404 Not Found"},
-		{srv.URL + "/slow", Timeout, "timeout"},
-		{srv.URL + "/reset", Reset, "connection reset"},
-		{srv.URL + "/eof", EOF, "EOF"},
-		{srv.URL + "/cut", EOF, "unexpected EOF"},
-		{srv.URL + "/garbage", Other, "malformed HTTP response"},
+		{refusedURL, Refused, "connection refused", 0},
+		{srv.URL + "/503", HTTP5xx, "503 Service Unavailable", Written | Responded},
+		{srv.URL + "/404", HTTPOther, "404 Not Found", Written | Responded},
+		{srv.URL + "/slow", Timeout, "timeout", Written},
+		{srv.URL + "/reset", Reset, "connection reset", Written},
+		{srv.URL + "/eof", EOF, "EOF", Written},
+		{srv.URL + "/cut", EOF, "unexpected EOF", Written | Responded},
+		{srv.URL + "/garbage", Other, "malformed HTTP response", Written | Responded},
 	}
 	forEach(t, func(t *testing.T, c Client) {
 		for _, tc := range cases {
@@ -242,6 +244,10 @@ func TestFailureClasses(t *testing.T) {
 				for _, rec := range recs {
 					if rec.Class != tc.want || !strings.Contains(rec.Err, tc.err) {
 						t.Errorf("%s keep-alive %v: class %v err %q, want %v with %q", tc.url, keep, rec.Class, rec.Err, tc.want, tc.err)
+						break
+					}
+					if got := rec.Flags & (Written | Responded); got != tc.flags || !keep && !rec.Flags.Has(Dialed) {
+						t.Errorf("%s keep-alive %v: flags %b, want %b (and Dialed without keep-alive)", tc.url, keep, rec.Flags, tc.flags)
 						break
 					}
 				}

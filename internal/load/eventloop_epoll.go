@@ -325,6 +325,7 @@ func (l *eventLoop) write(c *econn, now time.Duration) {
 		}
 		c.wrote += n
 	}
+	c.flags |= Written
 	// The response comes as an EPOLLIN event; reading now would only
 	// find nothing yet.
 	c.state = csReading
@@ -419,6 +420,7 @@ func (l *eventLoop) probeIdle(c *econn) {
 
 func (l *eventLoop) complete(c *econn, now time.Duration) {
 	c.uses++
+	c.flags |= Responded
 	res := result{code: c.p.code, pid: c.p.pid, fail: c.p.status, flags: c.flags}
 	l.done(c, &res, now)
 	l.r.noteVersion(&c.lastPID, &l.r.recs[c.seq], c.p.ver)
@@ -441,14 +443,17 @@ func (l *eventLoop) fail(c *econn, err error, now time.Duration) {
 		n, oerr := l.open()
 		if oerr == nil {
 			n.busy, n.seq, n.sched, n.sent, n.deadline = true, c.seq, c.sched, c.sent, c.deadline
-			n.attempt, n.flags = c.attempt+1, c.flags|Retried|Dialed
+			n.attempt, n.flags = c.attempt+1, (c.flags|Retried|Dialed)&^(Written|Responded)
 			c.busy = false
 			l.closeConn(c)
 			l.start(n, now)
 			return
 		}
 		err = oerr
-		c.flags |= Retried | Dialed
+		c.flags = (c.flags | Retried | Dialed) &^ (Written | Responded)
+	}
+	if c.got {
+		c.flags |= Responded
 	}
 	res := result{err: err, flags: c.flags}
 	l.done(c, &res, now)

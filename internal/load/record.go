@@ -71,6 +71,13 @@ const (
 	// request was sent again on a new connection, as net/http's Transport
 	// does for idempotent requests. Latency covers both attempts.
 	Retried
+	// Written: the last attempt's request was fully written to the socket.
+	Written
+	// Responded: some byte of a response arrived on the last attempt. With
+	// Written and Dialed it tells, for a failure, whether the server had
+	// the request and started answering (package analysis attributes
+	// losses by them).
+	Responded
 )
 
 // Has reports whether all of f2 are set in f.

@@ -172,6 +172,8 @@ type Reload struct {
 	// FirstNewOKMS is how soon after the reload a process that had not
 	// served before answered successfully; -1 if none did.
 	FirstNewOKMS float64 `json:"first_new_ok_ms"`
+	// Kernel is what the lab's TCP counters did during the hand-over.
+	Kernel *KernelDelta `json:"kernel,omitempty"`
 }
 
 // Bin counts requests by their scheduled send time.
@@ -270,6 +272,8 @@ type Final struct {
 	Stop          *StopSummary `json:"stop,omitempty"`
 	ProcessesLeft []Process    `json:"processes_left"`
 	UnitRemoved   bool         `json:"unit_removed"`
+	// StopKernel is what the lab's TCP counters did during the stop.
+	StopKernel *KernelDelta `json:"stop_kernel,omitempty"`
 }
 
 // StopSummary is what the clients and the journal saw of a stop under

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gracelab/gracelab/internal/kstat"
 	"github.com/gracelab/gracelab/internal/load"
 	"github.com/gracelab/gracelab/internal/observe"
 	"github.com/gracelab/gracelab/internal/result"
@@ -34,6 +35,8 @@ type env struct {
 	processes   func(dirs ...string) []result.Process
 	kill        func(pid int)
 	environment func(provider, suite string, binaries ...string) result.Env
+	// kernel reads the lab's TCP counters (nil: not read).
+	kernel func() (kstat.Counters, error)
 }
 
 // observer is systemd's view of a unit, and who serves.
@@ -92,4 +95,5 @@ var osEnv = env{
 		}
 	},
 	environment: Environment,
+	kernel:      kstat.Read,
 }

@@ -328,6 +328,7 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 					return
 				}
 			}
+			k0 := markKernel(e, since())
 			rl := reload(ctx, e, spec, i+1, since)
 			rl.Before = before
 			rl.After = sd.Snapshot(ctx, unit, spec.Listen, since())
@@ -340,6 +341,7 @@ func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Resul
 			settle := began.Add(min(at+2500*time.Millisecond, next-slowLead-200*time.Millisecond))
 			sleepUntil(ctx, settle)
 			rl.Settled = sd.Snapshot(ctx, unit, spec.Listen, since())
+			rl.Kernel = k0.to(e, since())
 			if v.DaemonReload && i == len(spec.ReloadAt)-1 {
 				// After the last reload only: on 257 with four labs busy a
 				// daemon-reload took up to 1.2 s, and after every reload it
@@ -488,6 +490,7 @@ func finish(ctx context.Context, e env, spec Spec, sd observer, r *result.Result
 		stopUnit(ctx, e, v, spec.Listen, r)
 	}
 	r.Final.AfterStop, _ = sd.Unit(ctx, unit)
+	closeStopKernel(e, r) // the load is over too
 	// After the stop, so the journal shows how the unit ended too.
 	e.command(ctx, 10*time.Second, "journalctl", "--sync")
 	out, _, _ := e.command(ctx, 30*time.Second, "journalctl", "-u", unit, "--no-pager", "-o", "short-iso-precise",
@@ -531,6 +534,7 @@ func stopUnit(ctx context.Context, e env, v catalog.Variant, listen string, r *r
 	if r.Interrupted || ctx.Err() != nil {
 		stopWait = 2 * time.Second
 	}
+	openStopKernel(e, r)
 	t0 := time.Now()
 	done := make(chan struct{})
 	watched := make(chan []string, 1)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gracelab/gracelab/internal/history"
 	"github.com/gracelab/gracelab/internal/kind"
+	"github.com/gracelab/gracelab/internal/kstat"
 	"github.com/gracelab/gracelab/internal/load"
 	"github.com/gracelab/gracelab/internal/result"
 	"github.com/gracelab/gracelab/lab/catalog"
@@ -29,6 +30,8 @@ type fake struct {
 	left     []result.Process
 	killed   []int
 	loadDone func() // called when the load starts, for interrupts
+	// rsts plays the kernel's Tcp.OutRsts: each reload and stop sends 10.
+	rsts int64
 }
 
 func newFake() *fake { return &fake{files: map[string]string{}, serving: 100} }
@@ -49,6 +52,9 @@ func (f *fake) env() env {
 			switch {
 			case name == "systemctl" && len(args) > 0 && (args[0] == "reload" || args[0] == "restart"):
 				f.serving++
+				f.rsts += 10
+			case name == "systemctl" && len(args) > 0 && args[0] == "stop":
+				f.rsts += 10
 			case name == "systemctl" && len(args) > 0 && args[0] == "show":
 				if _, ok := f.files["/etc/systemd/system/gracelab-grace-pidfile.service"]; !ok {
 					return "LoadState=not-found\n", 0, nil
@@ -108,6 +114,11 @@ func (f *fake) env() env {
 		kill:      func(pid int) { f.killed = append(f.killed, pid) },
 		environment: func(p, s string, _ ...string) result.Env {
 			return result.Env{Provider: p, Suite: s, SystemdVersion: "252 (252.39)"}
+		},
+		kernel: func() (kstat.Counters, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return kstat.Counters{"Tcp.OutRsts": f.rsts, "Tcp.AttemptFails": 7}, nil
 		},
 	}
 }
@@ -232,6 +243,15 @@ func TestRunSequence(t *testing.T) {
 	}
 	if len(f.files) != 0 {
 		t.Errorf("files left: %v", f.files)
+	}
+	// The kernel's counters are read around each reload and the stop.
+	for _, rl := range r.Reloads {
+		if k := rl.Kernel; k == nil || k.Counters["Tcp.OutRsts"] != 10 || len(k.Counters) != 1 || k.FromMS > rl.StartMS || k.ToMS < rl.Settled.AtMS-1 {
+			t.Errorf("reload %d at %.0f ms (settled %.0f): kernel %+v, want OutRsts 10 over the hand-over", rl.N, rl.StartMS, rl.Settled.AtMS, k)
+		}
+	}
+	if k := r.Final.StopKernel; k == nil || k.Counters["Tcp.OutRsts"] != 10 || k.FromMS != r.Final.StopAtMS || k.ToMS < k.FromMS {
+		t.Errorf("stop at %.0f ms: kernel %+v, want OutRsts 10 from the stop on", r.Final.StopAtMS, k)
 	}
 }
 

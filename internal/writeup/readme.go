@@ -82,6 +82,7 @@ func findingsPage(m *model) []byte {
 		}
 	}
 	readmeStop(&p, m)
+	readmeLosses(&p, m)
 	readmeLong(&p, m)
 	readmeSoak(&p, m)
 	readmeClients(&p, m)
