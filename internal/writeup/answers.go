@@ -236,6 +236,8 @@ func newFindings(p *lpage, m *model) {
 			"- **壊れたビルドのデプロイ**（%s）：古いプロセスが応答し続けたのは %[3]d 回中 %[2]d 回、リクエストを落としたのは %[5]d 回中 %[4]d 回。"),
 			variantLink(p, b.server, b.variant), b.kept, b.runs, b.lost, b.runs))
 	}
+	items = append(items, clientsFinding(p, m)...)
+	items = append(items, lossesFinding(p, m)...)
 	if len(items) == 0 {
 		p.say("Nothing beyond the two answers: these results hold no stop under load, soak or deploy.",
 			"二つの答えのほかにはありません。この結果には負荷の下での停止、連続リロード、デプロイの実行がありません。")
@@ -363,4 +365,74 @@ func controlSay(p *lpage, m *model) {
 	p.say("**Control:** %s must lose requests, and it did in every one of its %d runs: %d of %d requests lost, so the lab can see loss.",
 		"**対照実験：** %s は必ずリクエストを落とすはずの unit で、実際に %d 回の実行すべてで落としました（%[4]d 件中 %[3]d 件）。ラボは損失を見られています。",
 		strings.Join(names, ", "), len(rs), lost, total)
+}
+
+// clientsFinding sums the clients experiment over its variants: what GET,
+// POST and a stock Go client lost, and what a retry hid.
+func clientsFinding(p *lpage, m *model) []string {
+	rows, err := m.clientsRows()
+	if err != nil || len(rows) == 0 {
+		return nil
+	}
+	var sum [3]tally
+	for _, r := range rows {
+		for i, t := range r.by {
+			sum[i].runs += t.runs
+			sum[i].lossRuns += t.lossRuns
+			sum[i].lost += t.lost
+			sum[i].retried += t.retried
+		}
+	}
+	get, post, goc := sum[0], sum[1], sum[2]
+	return []string{fmt.Sprintf(p.l.t(
+		"- **A stock Go client hides some losses; a POST shows them.** On the variants the `clients` experiment ran, GET through the "+
+			"engine lost requests in %d of %d runs (%d requests; %d more failed on a kept connection and were answered when sent again, "+
+			"as Go's Transport does), POST in %d of %d runs (%d requests), a stock Go client in %d of %d runs (%d requests; %d sent again and answered). "+
+			"[Details](%sfindings.md#get-post-and-a-stock-go-client).",
+		"- **Go の標準クライアントは一部の損失を隠し、POST ではそれが見える。** `clients` 実験の変種全体で、エンジンの GET がリクエストを落とした実行は "+
+			"%[2]d 回中 %[1]d 回（%[3]d 件。ほかに %[4]d 件が保持した接続で失敗し、Go の Transport と同じく送り直して応答を得た）、"+
+			"POST は %[6]d 回中 %[5]d 回（%[7]d 件）、Go の標準クライアントは %[9]d 回中 %[8]d 回（%[10]d 件。送り直して応答を得たもの %[11]d 件）。"+
+			"[詳細](%[12]sfindings.md#get-post-and-a-stock-go-client)。"),
+		get.lossRuns, get.runs, get.lost, get.retried, post.lossRuns, post.runs, post.lost, goc.lossRuns, goc.runs, goc.lost, goc.retried, p.up())}
+}
+
+// lossNamesJa are the loss classes in Japanese, as analysis names them.
+var lossNamesJa = map[analysis.Loss]string{
+	analysis.LostRefused:     "接続拒否",
+	analysis.LostAcceptQueue: "accept キューでのリセット",
+	analysis.LostAfterRead:   "リクエストを読んだ後の切断",
+	analysis.LostIdleClose:   "待機中の keep-alive 接続の切断",
+	analysis.LostTimeout:     "タイムアウト",
+	analysis.Unattributed:    "分類できず",
+}
+
+// lossesFinding is every lost request by class, at the reloads and at the
+// stop.
+func lossesFinding(p *lpage, m *model) []string {
+	t, err := tallyLosses(m.results)
+	if err != nil || t.runs == 0 {
+		return nil
+	}
+	phase := func(ph int) string {
+		var parts []string
+		for _, c := range analysis.Losses() {
+			if n := t.byClass[ph][c].requests; n > 0 {
+				name := c.String()
+				if p.l.ja {
+					name = lossNamesJa[c]
+				}
+				parts = append(parts, fmt.Sprintf(p.l.t("%s %d", "%s %d 件"), name, n))
+			}
+		}
+		if len(parts) == 0 {
+			return p.l.t("none", "なし")
+		}
+		return p.l.listJoin(parts)
+	}
+	return []string{fmt.Sprintf(p.l.t(
+		"- **Where the lost requests went**, over %d runs with raw history: at the reloads %s; at the stop %s. "+
+			"[Each class, its mechanism and the kernel's counters](%sfindings.md#where-the-lost-requests-went).",
+		"- **落ちたリクエストの行き先**（生の記録がある %d 回の実行）：リロードでは %s、停止では %s。"+
+			"[分類ごとの仕組みとカーネルのカウンタ](%sfindings.md#where-the-lost-requests-went)。"),
+		t.runs, phase(atReloads), phase(atStop), p.up())}
 }
