@@ -231,12 +231,12 @@ func clientsSentences(rows []*clientsRow) []string {
 			line += fmt.Sprintf(" The Go client saw %s, which the Transport does not send again: failed on a new connection, "+
 				"after a byte of the answer, a second time, or out of time.", plural(goc.lost, "failure", "failures"))
 		}
-		if post.runs > 0 && get.runs > 0 && post.lost > 0 && get.lost == 0 {
-			line += " POST lost what GET did not."
+		if pr, gr := post.lost-post.lostAtStop, get.lost-get.lostAtStop; post.runs > 0 && get.runs > 0 && pr > 0 && gr == 0 {
+			line += fmt.Sprintf(" Around the reloads, POST lost %d where GET through the same engine lost none.", pr)
 		}
 		for i, t := range r.by {
 			if t.retriedLost > 0 {
-				line += fmt.Sprintf(" Of %s's losses, %d were sent again and failed on the second attempt too.", clients[i].name, t.retriedLost)
+				line += fmt.Sprintf(" Of %s's losses, %d had been sent again and failed a second time.", clients[i].name, t.retriedLost)
 			}
 		}
 		out = append(out, line)

@@ -52,7 +52,7 @@ func TestClientsComparesTheSameBatch(t *testing.T) {
 	for _, want := range []string{
 		"GET (engine) lost 0 requests in 0 of 1 runs, POST (engine) lost 3 requests in 1 of 1 runs (3 reset; 0 at the stop) and GET (Go client) lost 0 requests in 0 of 1 runs.",
 		"A retry hid 4 GETs of the engine's and 6 GETs of the Go client's",
-		"POST lost what GET did not.",
+		"Around the reloads, POST lost 3 where GET through the same engine lost none.",
 		"| 4 / 0 / 6 |",
 		"transport.go#L818-L863",
 	} {
