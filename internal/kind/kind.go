@@ -106,6 +106,7 @@ var All = []Kind{
 		Checks: checks("new_process_serves", "no_leak"),
 	},
 	longRequests,
+	hup2015,
 }
 
 // longRequests is the experiment of issue 13's long requests: one reload

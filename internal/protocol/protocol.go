@@ -45,8 +45,15 @@ const (
 	NewConn   = "new-conn"
 )
 
+// AB is Apache's ab as the client (ab -r -c 10, a new connection per
+// request), in place of our engine: only the hup-2015 kind asks for it.
+const AB = "ab"
+
 // Profiles lists the load profiles in report order.
 func Profiles() []string { return []string{KeepAlive, NewConn} }
+
+// Known says p is a profile a kind may ask for.
+func Known(p string) bool { return p == AB || p == KeepAlive || p == NewConn }
 
 // Response headers that name the process and build that served.
 const (

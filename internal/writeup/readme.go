@@ -81,6 +81,7 @@ func readme(m *model) []byte {
 	readmeStop(&p, m)
 	readmeLong(&p, m)
 	readmeSoak(&p, m)
+	readmeHUP2015(&p, m)
 	readmeExplain(&p, m)
 	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")
