@@ -31,7 +31,8 @@ var abChecks = []Check{
 	{
 		Name: "ab_no_failed_requests", Question: Requests,
 		Says: "ab counted no failed request (Connect, Receive, Length or Exceptions) and no non-2xx response. " +
-			"The body of `/` has a fixed length, so a Length failure is a response cut or changed, not another PID.",
+			"ab compares each body's length with the first one's, so a connection closed before a full response " +
+			"(EOF, nothing read) counts as Length; the body of `/` has a fixed length, so Length is never another PID's body.",
 		Eval: func(r *result.Result) (result.Outcome, string) {
 			a := r.AB
 			switch {

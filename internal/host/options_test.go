@@ -49,7 +49,7 @@ func TestTargetsRejectUnknownNames(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, plain, socket, starter, tableflip"},
+		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: grace, gracedown, manners, plain, socket, starter, tableflip"},
 		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun"},
 		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
 		{[]string{"lint", "/nonexistent/app.service"}, "unit file /nonexistent/app.service does not exist"},
