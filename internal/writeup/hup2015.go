@@ -93,8 +93,12 @@ func hup2015Rows(rs []*result.Result) []*hup2015Row {
 }
 
 // hup2015Figures is one run's failed and total requests as its client
-// counted them; ok is false when ab's report could not be read.
+// counted them; ok is false when ab's report could not be read or the
+// run was interrupted.
 func hup2015Figures(r *result.Result, detail map[string]int) (lost, requests int, ok bool) {
+	if r.Interrupted {
+		return 0, 0, false
+	}
 	if r.Profile == protocol.AB {
 		a := r.AB
 		if a == nil || !a.Parsed {
@@ -155,9 +159,21 @@ func readmeHUP2015(p *page, m *model) {
 		table = append(table, []string{cmp.Or(pub.library, x.server), code(x.profile), x.env.label(), restarts,
 			fmt.Sprint(x.requests), runs, fmt.Sprintf("%d (%s)", x.lost, detailText(x.detail)), pub.published})
 	}
-	p.table([]string{"library", "client", "lab", "restarts (workers started)", "requests", "runs with any failure",
+	p.table([]string{"library", "client", "lab", "restarts (workers started, total)", "requests (total)", "runs with any failure",
 		"failed requests (breakdown)", "published 2015"}, table)
 	p.para("%s", hup2015Verdict(rows))
+	abLost, abLength, ourLost, ourEOF := 0, 0, 0, 0
+	for _, x := range rows {
+		if x.profile == protocol.AB {
+			abLost, abLength = abLost+x.lost, abLength+x.detail["length"]
+		} else {
+			ourLost, ourEOF = ourLost+x.lost, ourEOF+x.detail["eof"]
+		}
+	}
+	p.para("Of ab's %d failed requests, %d were Length failures: ab counts a connection closed before a full response "+
+		"(nothing read) that way, as the body of `/` has a fixed length. Of our engine's %d, %d were EOF: the connection "+
+		"closed after the request was sent. Why each library does or does not close such connections is on its page "+
+		"([manners](manners.md), [gracedown](gracedown.md)).", abLost, abLength, ourLost, ourEOF)
 }
 
 // hup2015Verdict says, from ab's runs, whether the 2015 result (manners
