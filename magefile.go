@@ -38,7 +38,7 @@ func (Lab) Shell(ctx context.Context) error { return host.Shell(ctx) }
 // Experiment runs experiments in the lab and stores results under results/.
 type Experiment mg.Namespace
 
-// Reload runs every unit variant of one server under load with reloads; servers: grace, plain, socket, starter, tableflip.
+// Reload runs every unit variant of one server under load with reloads; servers: endless, fdstore, grace, gracedown, manners, overseer, plain, reuseport, socket, starter, tableflip.
 func (Experiment) Reload(ctx context.Context, server string) error {
 	return host.Reload(ctx, server)
 }

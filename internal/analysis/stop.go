@@ -127,7 +127,11 @@ func Figures(r *result.Result, recs []load.Record, window time.Duration) (result
 		window = min(window, stopAt)
 		stop = Stop(after, stopAt, r.Slow, r.Journal, r.Final.StopStarted)
 	}
-	s := Summarize(recs, r.Load.Rate, window)
+	rate := r.Load.Rate
+	if r.AB != nil {
+		rate = 0 // ab keeps no schedule and no records: nothing to fall behind
+	}
+	s := Summarize(recs, rate, window)
 	s.SlowTotal, s.SlowDone = SlowCounts(r.Slow)
 	if !r.Load.Began.IsZero() {
 		s.DroppedAfterTermMS, s.DroppedNoTerm = DroppedAfterSIGTERM(recs, Signals(r.Journal, r.Load.Began))

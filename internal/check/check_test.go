@@ -65,6 +65,9 @@ func TestEveryCheckPassesAndFailsOnRecordedRuns(t *testing.T) {
 		"unit_active_at_end": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-envfile-keepalive-bookworm", want: result.Fail},
 		"unit_stops_cleanly": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-pidfile-new-conn-bookworm", want: result.Fail},
 		"stop_drains":        {pass: "stop-drained", bad: "stop-lost", want: result.Fail},
+		"ab_report_read": {pass: "hup-2015-manners-hup-ab-bookworm-r1", bad: "hup-2015-manners-hup-ab-bookworm-r1", want: result.Unknown,
+			edit: func(r *result.Result) { r.AB.Output = "Benchmarking 127.0.0.1 (be patient)\n" }},
+		"ab_no_failed_requests": {pass: "hup-2015-manners-hup-ab-bookworm-r1", bad: "hup-2015-gracedown-hup-ab-bookworm-r1", want: result.Fail},
 		"nothing_left_behind": {pass: "reload-grace-pidfile-keepalive-bookworm", bad: "reload-grace-pidfile-keepalive-bookworm", want: result.Fail,
 			edit: func(r *result.Result) { r.Final.ProcessesLeft = []result.Process{{PID: 4242, Command: "grace"}} }},
 	}
@@ -229,5 +232,21 @@ func TestSIGKILLAtOnceIsNotACleanStop(t *testing.T) {
 	r.Journal = slices.DeleteFunc(slices.Clone(r.Journal), func(l string) bool { return strings.Contains(l, "SIGKILL") })
 	if o, why := outcomeOf(t, r, "unit_stops_cleanly"); o != result.Pass {
 		t.Errorf("without the SIGKILL lines: %s (%s), want pass", o, why)
+	}
+}
+
+// ab's figures are read again from its raw output: a run whose output
+// holds no report is unknown on both ab checks, whatever figures it stored.
+func TestABChecksReadTheRawOutput(t *testing.T) {
+	r := recorded(t, "hup-2015-gracedown-hup-ab-bookworm-r1")
+	r.AB.Output, r.AB.Failed = "", 0
+	for _, name := range []string{"ab_report_read", "ab_no_failed_requests"} {
+		if o, why := outcomeOf(t, r, name); o != result.Unknown {
+			t.Errorf("%s with no report: %s (%s), want unknown", name, o, why)
+		}
+	}
+	r.AB.Output = "Test aborted after 10 failures\n\napr_socket_connect(): Connection refused (111)\n"
+	if o, why := outcomeOf(t, r, "ab_no_failed_requests"); o != result.Fail {
+		t.Errorf("ab gave up after failed connects: %s (%s), want fail", o, why)
 	}
 }

@@ -15,6 +15,14 @@ import (
 // computation reaches stored runs too. Results without history (schema 1)
 // are read as stored. r is not changed.
 func Derive(r *result.Result) (*result.Result, error) {
+	if r.AB != nil {
+		// ab's figures are read again from its raw output.
+		c := *r
+		a := analysis.ParseAB(r.AB.Output)
+		a.Command, a.Exit = r.AB.Command, r.AB.Exit
+		c.AB = &a
+		r = &c
+	}
 	if r.History == nil {
 		return r, nil
 	}

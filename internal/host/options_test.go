@@ -49,7 +49,7 @@ func TestTargetsRejectUnknownNames(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: endless, fdstore, grace, overseer, plain, reuseport, socket, starter, tableflip"},
+		{[]string{"experiment:reload", "nginx"}, "unknown server \"nginx\"; servers: endless, fdstore, grace, gracedown, manners, overseer, plain, reuseport, socket, starter, tableflip"},
 		{[]string{"experiment:variant", "grace", "nope"}, "unknown variant \"nope\" of grace; variants: envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun"},
 		{[]string{"experiment:upgrade", "nginx"}, "unknown server \"nginx\""},
 		{[]string{"experiment:run", "soak", "grace", "envfile"}, "experiment soak does not apply to grace/envfile"},

@@ -107,6 +107,7 @@ var All = []Kind{
 	},
 	longRequests,
 	Clients,
+	hup2015,
 }
 
 // longRequests is the experiment of issue 13's long requests: one reload

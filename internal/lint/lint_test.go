@@ -32,6 +32,8 @@ func TestCatalogUnits(t *testing.T) {
 		"reuseport/notify":            nil,
 		"socket/restart":              {"no-exec-reload"},
 		"starter/hup":                 nil,
+		"gracedown/hup":               nil,
+		"manners/hup":                 nil,
 		"starter/pidfile":             nil,
 		"tableflip/pidfile":           {"main-pid-not-child"},
 		"tableflip/long":              {"main-pid-not-child"},

@@ -3,6 +3,8 @@
 // sides import it, so each value is written once.
 package protocol
 
+import "slices"
+
 // Paths inside every lab machine.
 const (
 	// BinDir is where the host's build output appears, read-only.
@@ -50,6 +52,10 @@ const (
 	GoClient = "go-client"
 )
 
+// AB is Apache's ab as the client (ab -r -c 10, a new connection per
+// request), in place of our engine: only the hup-2015 kind asks for it.
+const AB = "ab"
+
 // Profiles lists the load profiles a batch runs by default, in report
 // order.
 func Profiles() []string { return []string{KeepAlive, NewConn} }
@@ -60,6 +66,9 @@ func AllProfiles() []string { return []string{KeepAlive, NewConn, Post, GoClient
 
 // KeepsAlive says whether a profile keeps its connections open.
 func KeepsAlive(profile string) bool { return profile != NewConn }
+
+// Known says p is a profile a kind may ask for.
+func Known(p string) bool { return slices.Contains(append(AllProfiles(), AB), p) }
 
 // Response headers that name the process and build that served.
 const (

@@ -46,6 +46,8 @@ type Result struct {
 	Journal  []string      `json:"journal"`
 	// History is every request of the load, for the host to judge from.
 	History *History `json:"history,omitempty"`
+	// AB is ab's report, for a run whose client was ab (profile ab).
+	AB *AB `json:"ab,omitempty"`
 	// Verdict is what the lab judged, in schema 1 files only: since
 	// schema 2 the host judges (package check) and nothing is frozen here.
 	Verdict Verdict `json:"verdict,omitzero"`

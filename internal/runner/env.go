@@ -31,6 +31,7 @@ type env struct {
 	connect     func(ctx context.Context, health string) (observer, error)
 	waitHealthy func(ctx context.Context, addr, path string, timeout time.Duration) error
 	startLoad   func(ctx context.Context, cfg load.Config) loadRun
+	startAB     func(ctx context.Context, url string, d time.Duration) abRun
 	slow        func(ctx context.Context, spec Spec, n int, since func() time.Duration) result.SlowRequest
 	processes   func(dirs ...string) []result.Process
 	kill        func(pid int)
@@ -87,6 +88,7 @@ var osEnv = env{
 	},
 	waitHealthy: observe.WaitHealthy,
 	startLoad:   func(ctx context.Context, cfg load.Config) loadRun { return realLoad{load.Start(ctx, cfg)} },
+	startAB:     startAB,
 	slow:        slowRequest,
 	processes:   OurProcesses,
 	kill: func(pid int) {

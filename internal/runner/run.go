@@ -117,8 +117,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("rate %d req/s is out of range (1..100000)", s.Rate)
 	case s.Duration < time.Second || s.Duration > time.Hour:
 		return fmt.Errorf("duration %s is out of range (1s..1h)", s.Duration)
-	case !slices.Contains(protocol.AllProfiles(), s.Profile):
-		return fmt.Errorf("profile %q is not one of %s", s.Profile, strings.Join(protocol.AllProfiles(), ", "))
+	case !protocol.Known(s.Profile):
+		return fmt.Errorf("profile %q is not one of %s", s.Profile, strings.Join(append(protocol.AllProfiles(), protocol.AB), ", "))
 	}
 	for _, at := range s.ReloadAt {
 		if at <= 0 || at >= s.Duration {
@@ -294,7 +294,14 @@ func portFree(addr string) error {
 func runLoad(ctx context.Context, e env, spec Spec, sd observer, r *result.Result, progress io.Writer) ([]load.Record, time.Duration) {
 	v := spec.Variant
 	unit := v.UnitName()
-	lr := e.startLoad(ctx, loadConfig(spec))
+	var lr loadRun
+	if spec.Profile == protocol.AB {
+		ab := e.startAB(ctx, "http://"+spec.Listen+spec.Path, spec.loadDuration())
+		defer func() { r.AB = ab.Report() }()
+		lr = ab
+	} else {
+		lr = e.startLoad(ctx, loadConfig(spec))
+	}
 	began := lr.Began()
 	r.Load.Began = began.UTC()
 	since := func() time.Duration { return time.Since(began) }

@@ -56,6 +56,9 @@ func build(stored []*result.Result) (map[string][]byte, error) {
 		}
 		m.rerun = &rerun{batch: rs[0].Batch, previous: prev[0].Batch, runs: len(prev), cmp: rate.Compare(prev, rs)}
 	}
+	if m.hup2015, err = hup2015Runs(stored); err != nil {
+		return nil, err
+	}
 	checks, err := checkPages(stored, reloadRuns(rs))
 	if err != nil {
 		return nil, err

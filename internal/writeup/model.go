@@ -184,6 +184,7 @@ type model struct {
 	images  map[*result.Result]string // image base name of each newest run
 	rerun   *rerun                    // the previous full batch against this one, if there is one
 	checked []string                  // units with a check page, by name
+	hup2015 []*result.Result          // the newest hup-2015 batch, judged
 }
 
 // rerun compares the previous full batch with the one rendered.

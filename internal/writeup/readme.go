@@ -86,6 +86,7 @@ func findingsPage(m *model) []byte {
 	readmeLong(&p, m)
 	readmeSoak(&p, m)
 	readmeClients(&p, m)
+	readmeHUP2015(&p, m)
 	readmeExplain(&p, m)
 	readmeAdvice(&p, m, vs)
 	p.heading(2, "All pages")

@@ -6,7 +6,7 @@
 // Header lines, at the top of a template:
 //
 //	# summary: one line about the variant
-//	# tags: upgrade soak control action=restart min-systemd=253 pidfile-path daemon-reload tcp-migrate-req
+//	# tags: upgrade soak hup2015 control action=restart min-systemd=253 pidfile-path daemon-reload tcp-migrate-req
 package catalog
 
 import (
@@ -55,6 +55,8 @@ type Variant struct {
 	Soak bool
 	// Long: a variant of the long-request experiment only.
 	Long bool
+	// HUP2015: a start_server worker of the 2015 comparison (hup-2015).
+	HUP2015 bool
 	// PIDFilePath marks variants that name the PID file path in a variable
 	// or a specifier: the EnvironmentFile page compares them.
 	PIDFilePath bool
@@ -198,6 +200,8 @@ func (v *Variant) tag(tag string) error {
 		v.Soak = true
 	case "long":
 		v.Long = true
+	case "hup2015":
+		v.HUP2015 = true
 	case "control":
 		v.Control = true
 	case "pidfile-path":
@@ -218,7 +222,7 @@ func (v *Variant) tag(tag string) error {
 		}
 		v.MinSystemd = n
 	default:
-		return fmt.Errorf("unknown tag %q (upgrade, soak, control, pidfile-path, daemon-reload, tcp-migrate-req, action=, min-systemd=)", tag)
+		return fmt.Errorf("unknown tag %q (upgrade, soak, hup2015, control, pidfile-path, daemon-reload, tcp-migrate-req, action=, min-systemd=)", tag)
 	}
 	return nil
 }

@@ -123,7 +123,7 @@ func TestTemplateUsingEnvFileNeedsOne(t *testing.T) {
 }
 
 func TestFindErrorsListValidNames(t *testing.T) {
-	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "endless, fdstore, grace, overseer, plain, reuseport, socket, starter, tableflip") {
+	if _, err := Find("nginx", "x"); err == nil || !strings.Contains(err.Error(), "endless, fdstore, grace, gracedown, manners, overseer, plain, reuseport, socket, starter, tableflip") {
 		t.Fatalf("unknown server: %v", err)
 	}
 	if _, err := Find("grace", "nope"); err == nil || !strings.Contains(err.Error(), "envfile, long, long-30, mainpid, pidfile, pidfile-daemon-reload, pidfile-env, pidfile-wait, specifier, varrun") {

@@ -2,6 +2,7 @@ package nspawn
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,5 +84,17 @@ func TestMachineNamesNeverCollide(t *testing.T) {
 	}
 	if base.Machine() != (lab.Config{Suite: "bookworm", Repo: "/work/a/"}).Machine() {
 		t.Error("the same checkout named two ways gets two machines")
+	}
+}
+
+func TestRecipeBringsAB(t *testing.T) {
+	r := NewRecipe("bookworm")
+	if !strings.Contains(strings.Join(r.Args("/x"), " "), "apache2-utils") {
+		t.Fatalf("the rootfs lacks apache2-utils, so ab (experiment hup-2015) is missing: %v", r.Args("/x"))
+	}
+	old := r
+	old.Include = slices.DeleteFunc(slices.Clone(r.Include), func(p string) bool { return p == "apache2-utils" })
+	if old.Key() == r.Key() {
+		t.Fatal("adding apache2-utils kept the cache key: labs would boot the old rootfs without ab")
 	}
 }

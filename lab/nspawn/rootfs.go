@@ -44,12 +44,13 @@ type Recipe struct {
 
 // NewRecipe is the recipe for a Debian suite. LAB_MIRROR overrides the
 // mirror; the mirror does not change the hash (same packages).
+// apache2-utils brings ab, the client the hup-2015 experiment runs.
 func NewRecipe(suite string) Recipe {
 	m := os.Getenv("LAB_MIRROR")
 	if m == "" {
 		m = "http://deb.debian.org/debian"
 	}
-	return Recipe{Suite: suite, Mirror: m, Include: []string{"systemd", "systemd-sysv", "dbus", "procps"}}
+	return Recipe{Suite: suite, Mirror: m, Include: []string{"systemd", "systemd-sysv", "dbus", "procps", "apache2-utils"}}
 }
 
 // Args are debootstrap's arguments to build into dir.
