@@ -2,8 +2,11 @@ package nspawn
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gracelab/gracelab/lab"
@@ -96,5 +99,36 @@ func TestRecipeBringsAB(t *testing.T) {
 	old.Include = slices.DeleteFunc(slices.Clone(r.Include), func(p string) bool { return p == "apache2-utils" })
 	if old.Key() == r.Key() {
 		t.Fatal("adding apache2-utils kept the cache key: labs would boot the old rootfs without ab")
+	}
+}
+
+// An older recipe's cache is removed, unless another checkout holds its
+// lock (building it) — two checkouts must not break each other.
+func TestRemoveStaleSparesBusyEntries(t *testing.T) {
+	saved := CacheDir
+	CacheDir = t.TempDir()
+	defer func() { CacheDir = saved }()
+	r := NewRecipe("bookworm")
+	idle, held := filepath.Join(CacheDir, "bookworm-idle"), filepath.Join(CacheDir, "bookworm-held")
+	for _, d := range []string{idle, held + ".partial"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock, err := os.Create(held + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	removeStale(r, &log)
+	if _, err := os.Stat(idle); !os.IsNotExist(err) {
+		t.Errorf("an idle older cache was kept: %v\n%s", err, log.String())
+	}
+	if _, err := os.Stat(held + ".partial"); err != nil {
+		t.Errorf("a cache another checkout is building was removed: %v\n%s", err, log.String())
 	}
 }

@@ -130,15 +130,45 @@ func built(dir string) bool {
 }
 
 // removeStale deletes cached root filesystems of the same suite made by an
-// older recipe: they are never used again.
+// older recipe, unless another checkout is building one (its lock is held)
+// or a lab runs on it: two checkouts with different recipes must not
+// break each other.
 func removeStale(r Recipe, log io.Writer) {
 	old, _ := filepath.Glob(filepath.Join(CacheDir, r.Suite+"-*"))
 	for _, o := range old {
-		if filepath.Base(o) != r.Key() && !strings.HasSuffix(o, ".log") && !strings.HasSuffix(o, ".lock") {
-			fmt.Fprintf(log, "rootfs: removing %s (older recipe)\n", o)
-			os.RemoveAll(o)
+		if filepath.Base(o) == r.Key() || strings.HasSuffix(o, ".log") || strings.HasSuffix(o, ".lock") {
+			continue
+		}
+		entry := strings.TrimSuffix(o, ".partial")
+		if filepath.Base(entry) == r.Key() {
+			continue
+		}
+		if busy(entry) {
+			fmt.Fprintf(log, "rootfs: keeping %s (older recipe, in use by another checkout)\n", o)
+			continue
+		}
+		fmt.Fprintf(log, "rootfs: removing %s (older recipe)\n", o)
+		os.RemoveAll(o)
+	}
+}
+
+// busy says a cache entry is being built (its lock is held) or booted
+// (a process names it on its command line).
+func busy(entry string) bool {
+	if f, err := os.Open(entry + ".lock"); err == nil {
+		defer f.Close()
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			return true
+		}
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		if data, err := os.ReadFile(c); err == nil && strings.Contains(string(data), entry) {
+			return true
 		}
 	}
+	return false
 }
 
 func checkDisk(dir string, need uint64) error {
