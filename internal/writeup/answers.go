@@ -7,6 +7,7 @@ import (
 
 	"github.com/gracelab/gracelab/internal/analysis"
 	"github.com/gracelab/gracelab/internal/check"
+	"github.com/gracelab/gracelab/internal/protocol"
 	"github.com/gracelab/gracelab/internal/rate"
 	"github.com/gracelab/gracelab/internal/result"
 )
@@ -238,6 +239,7 @@ func newFindings(p *lpage, m *model) {
 	}
 	items = append(items, clientsFinding(p, m)...)
 	items = append(items, lossesFinding(p, m)...)
+	items = append(items, hup2015Finding(p, m)...)
 	if len(items) == 0 {
 		p.say("Nothing beyond the two answers: these results hold no stop under load, soak or deploy.",
 			"二つの答えのほかにはありません。この結果には負荷の下での停止、連続リロード、デプロイの実行がありません。")
@@ -435,4 +437,41 @@ func lossesFinding(p *lpage, m *model) []string {
 		"- **落ちたリクエストの行き先**（生の記録がある %d 回の実行）：リロードでは %s、停止では %s。"+
 			"[分類ごとの仕組みとカーネルのカウンタ](%sfindings.md#where-the-lost-requests-went)。"),
 		t.runs, phase(atReloads), phase(atStop), p.up())}
+}
+
+// hup2015Finding says in one line whether the 2015 start_server result
+// (manners lost requests, go-gracedown none) holds, with ab's figures.
+func hup2015Finding(p *lpage, m *model) []string {
+	var mr, gr [3]int // runs, failing runs, lost
+	for _, x := range hup2015Rows(m.hup2015) {
+		if x.profile != protocol.AB {
+			continue
+		}
+		t := &mr
+		switch x.server {
+		case "manners":
+		case "gracedown":
+			t = &gr
+		default:
+			continue
+		}
+		t[0] += x.runs - x.unknown
+		t[1] += x.failing
+		t[2] += x.lost
+	}
+	if mr[0] == 0 || gr[0] == 0 {
+		return nil
+	}
+	holds := mr[1] > 0 && gr[1] == 0
+	word := p.l.t("**The 2015 start_server comparison does not reproduce.**", "**2015年の start_server の比較は再現しません。**")
+	if holds {
+		word = p.l.t("**The 2015 start_server comparison reproduces.**", "**2015年の start_server の比較は再現します。**")
+	}
+	return []string{fmt.Sprintf(p.l.t(
+		"- %s With a HUP every second under `ab -r -c 10`, braintree/manners failed requests in %d of %d runs (%d requests; 2015: 122), "+
+			"shogo82148/go-gracedown in %d of %d runs (%d requests; 2015: 0). [The comparison](%sfindings.md#the-2015-start_server-comparison-again-experiment-hup-2015).",
+		"- %s 毎秒 HUP を送りながら `ab -r -c 10` で負荷をかけると、braintree/manners がリクエストを落とした実行は %[3]d 回中 %[2]d 回"+
+			"（%[4]d 件。2015年は 122 件）、shogo82148/go-gracedown は %[6]d 回中 %[5]d 回（%[7]d 件。2015年は 0 件）でした。"+
+			"[比較の詳細](%[8]sfindings.md#the-2015-start_server-comparison-again-experiment-hup-2015)。"),
+		word, mr[1], mr[0], mr[2], gr[1], gr[0], gr[2], p.up())}
 }
