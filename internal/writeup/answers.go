@@ -223,19 +223,26 @@ func newFindings(p *lpage, m *model) {
 			alienKilled, alien, childKilled, child, p.up()))
 	}
 	if s := soakFigures(m); len(s) > 0 {
-		var parts []string
+		item := p.l.t("- **Some reloads do nothing, and say they succeeded.** Reloads that handed over to a new process, and those where "+
+			"`systemctl reload` exited 0 and nothing new served ([the soaks](", "- **何もしないのに成功と返すリロードがある。** 新しいプロセスに引き継いだリロードと、"+
+			"`systemctl reload` が 0 で終わったのに何も新しく応答しなかったリロード（[連続リロード](") + p.up() + "findings.md#reloads-that-started-nothing)" +
+			p.l.t("):", "）：")
 		for _, x := range s {
-			parts = append(parts, fmt.Sprintf(p.l.t("%s every %s: %d of %d reloads handed over, %d exited 0 and started nothing",
-				"%s を %s ごと：%[4]d 回中 %[3]d 回が引き継ぎ、%[5]d 回は終了コード 0 で何も起動せず"),
-				x.variant, x.pace, x.gens, x.reloads, x.exit0Nothing))
+			item += fmt.Sprintf(p.l.t("\n  - %s, one every %s: %d of %d handed over, %d did nothing",
+				"\n  - %s、%s ごと：%[4]d 回中 %[3]d 回が引き継ぎ、%[5]d 回は何もせず"),
+				x.variant, x.pace, x.gens, x.reloads, x.exit0Nothing)
 		}
-		items = append(items, p.l.t("- **Some reloads do nothing, and say they succeeded.** ", "- **何もしないのに成功と返すリロードがある。** ")+
-			p.l.listJoin(parts)+p.l.t(". [The soaks](", "。[連続リロード](")+p.up()+"findings.md#reloads-that-started-nothing).")
+		items = append(items, item)
 	}
-	for _, b := range brokenDeploys(m) {
-		items = append(items, fmt.Sprintf(p.l.t("- **A broken deploy** with %s: the old process kept serving in %d of %d runs, requests were lost in %d of %d.",
-			"- **壊れたビルドのデプロイ**（%s）：古いプロセスが応答し続けたのは %[3]d 回中 %[2]d 回、リクエストを落としたのは %[5]d 回中 %[4]d 回。"),
-			variantLink(p, b.server, b.variant), b.kept, b.runs, b.lost, b.runs))
+	if bs := brokenDeploys(m); len(bs) > 0 {
+		item := p.l.t("- **A broken deploy** (a build that exits at start, put in place before the reload): whether the old process kept serving, "+
+			"and whether requests were lost:", "- **壊れたビルドのデプロイ**（起動するとすぐ終了するビルドをリロードの前に置く）：古いプロセスが応答し続けたか、リクエストを落としたか：")
+		for _, b := range bs {
+			item += fmt.Sprintf(p.l.t("\n  - %s: kept serving in %d of %d runs, lost requests in %d of %d",
+				"\n  - %s：応答し続けたのは %[3]d 回中 %[2]d 回、リクエストを落としたのは %[5]d 回中 %[4]d 回"),
+				variantLink(p, b.server, b.variant), b.kept, b.runs, b.lost, b.runs)
+		}
+		items = append(items, item)
 	}
 	items = append(items, clientsFinding(p, m)...)
 	items = append(items, lossesFinding(p, m)...)
