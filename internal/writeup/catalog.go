@@ -10,8 +10,9 @@ import (
 // variants that have no result; every finding comes from results. Tests
 // replace it with a fixed list, and describe with a fixed text.
 var (
-	variants = catalog.Variants()
-	describe = catalog.Describe
+	variants   = catalog.Variants()
+	describe   = catalog.Describe
+	describeJa = catalog.DescribeJa
 )
 
 func catalogIndex(server, variant string) int {

@@ -33,7 +33,11 @@ func serverPageIn(m *model, server string, l lang) []byte {
 	p.counterpart(name)
 	p.say("[← back to the writeup](README.md)", "[← 記事に戻る](README.md)")
 	if st := describe(server); st != "" {
-		p.say("How it restarts: %s", "再起動のしかた（英語）：%s", st)
+		if ja := describeJa(server); l.ja && ja != "" {
+			p.para("再起動のしかた：%s", ja)
+		} else {
+			p.say("How it restarts: %s", "再起動のしかた（英語）：%s", st)
+		}
 	}
 	p.say("Every variant this server ran: its unit files, and per experiment and load profile each question as *k of N* runs "+
 		"that failed it (95%% interval). The newest run of each row has a page of its own: what systemd made of the unit and said, "+

@@ -32,7 +32,9 @@ var files embed.FS
 type Server struct {
 	Name        string
 	Description string
-	Variants    []Variant
+	// DescriptionJa is server.ja.md, the same in Japanese ("" if none).
+	DescriptionJa string
+	Variants      []Variant
 }
 
 // Variant is one way of writing a server's unit.
@@ -118,6 +120,9 @@ func read(fsys fs.FS) ([]Server, error) {
 			return nil, fmt.Errorf("catalog: server %s has no server.md: %w", d.Name(), err)
 		}
 		s := Server{Name: d.Name(), Description: strings.TrimSpace(string(desc))}
+		if ja, err := fs.ReadFile(fsys, path.Join(d.Name(), "server.ja.md")); err == nil {
+			s.DescriptionJa = strings.TrimSpace(string(ja))
+		}
 		ents, err := fs.ReadDir(fsys, d.Name())
 		if err != nil {
 			return nil, err
@@ -252,6 +257,17 @@ func Find(server, variant string) (Variant, error) {
 		names = append(names, v.Name)
 	}
 	return Variant{}, fmt.Errorf("unknown variant %q of %s; variants: %s", variant, server, strings.Join(names, ", "))
+}
+
+// DescribeJa returns a server's description in Japanese (server.ja.md),
+// or "".
+func DescribeJa(server string) string {
+	for _, s := range Servers() {
+		if s.Name == server {
+			return s.DescriptionJa
+		}
+	}
+	return ""
 }
 
 // Describe returns a server's description (server.md), or "".
