@@ -23,6 +23,9 @@ func TestEveryServerHasItsMain(t *testing.T) {
 		if s.Description == "" {
 			t.Errorf("server %s: empty server.md", s.Name)
 		}
+		if s.DescriptionJa == "" {
+			t.Errorf("server %s: no server.ja.md (the Japanese pages need it)", s.Name)
+		}
 	}
 }
 
@@ -80,7 +83,7 @@ func TestEveryFileBelongsToAVariant(t *testing.T) {
 		ents, _ := files.ReadDir(s.Name)
 		for _, e := range ents {
 			base := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
-			if e.Name() == "server.md" || strings.HasSuffix(e.Name(), ".service") {
+			if e.Name() == "server.md" || e.Name() == "server.ja.md" || strings.HasSuffix(e.Name(), ".service") {
 				continue
 			}
 			if _, err := Find(s.Name, base); err != nil {
