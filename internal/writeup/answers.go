@@ -214,17 +214,29 @@ func newFindings(p *lpage, m *model) {
 		childKilled += r.killedNotAlien
 	}
 	if alien+child > 0 {
+		head := p.l.t("**At a stop under load, systemd waited as it should.**", "**負荷の下での停止で、systemd は正しく待ちました。**")
+		if alienKilled+childKilled > 0 {
+			head = p.l.t("**A stop under load can SIGKILL at once.**", "**負荷の下での停止で、すぐに SIGKILL されることがある。**")
+		}
 		items = append(items, fmt.Sprintf(p.l.t(
-			"- **A stop under load can SIGKILL at once.** Where systemd's main PID was not its own child, `systemctl stop` sent SIGKILL "+
+			"- %s Where systemd's main PID was not its own child, `systemctl stop` sent SIGKILL "+
 				"right after SIGTERM in %d of %d runs; where it was its child, in %d of %d. [Why, in systemd's source](%sfindings.md#stopping-under-load).",
-			"- **負荷の下での停止で、すぐに SIGKILL されることがある。** systemd の main PID が自分の子でないとき、`systemctl stop` は "+
-				"%[2]d 回中 %[1]d 回、SIGTERM の直後に SIGKILL を送りました。子であったときは %[4]d 回中 %[3]d 回です。"+
-				"[systemd のソースでの理由](%[5]sfindings.md#stopping-under-load)。"),
-			alienKilled, alien, childKilled, child, p.up()))
+			"- %s systemd の main PID が自分の子でないとき、`systemctl stop` は "+
+				"%[3]d 回中 %[2]d 回、SIGTERM の直後に SIGKILL を送りました。子であったときは %[5]d 回中 %[4]d 回です。"+
+				"[systemd のソースでの理由](%[6]sfindings.md#stopping-under-load)。"),
+			head, alienKilled, alien, childKilled, child, p.up()))
 	}
 	if s := soakFigures(m); len(s) > 0 {
-		item := p.l.t("- **Some reloads do nothing, and say they succeeded.** Reloads that handed over to a new process, and those where "+
-			"`systemctl reload` exited 0 and nothing new served ([the soaks](", "- **何もしないのに成功と返すリロードがある。** 新しいプロセスに引き継いだリロードと、"+
+		nothing := 0
+		for _, x := range s {
+			nothing += x.exit0Nothing
+		}
+		head := p.l.t("**Every reload of the soaks handed over.**", "**連続リロードはすべて引き継ぎました。**")
+		if nothing > 0 {
+			head = p.l.t("**Some reloads do nothing, and say they succeeded.**", "**何もしないのに成功と返すリロードがある。**")
+		}
+		item := "- " + head + p.l.t(" Reloads that handed over to a new process, and those where "+
+			"`systemctl reload` exited 0 and nothing new served ([the soaks](", " 新しいプロセスに引き継いだリロードと、"+
 			"`systemctl reload` が 0 で終わったのに何も新しく応答しなかったリロード（[連続リロード](") + p.up() + "findings.md#reloads-that-started-nothing)" +
 			p.l.t("):", "）：")
 		for _, x := range s {
@@ -393,16 +405,20 @@ func clientsFinding(p *lpage, m *model) []string {
 		}
 	}
 	get, post, goc := sum[0], sum[1], sum[2]
+	head := p.l.t("**GET, POST and a stock Go client.**", "**GET、POST、Go の標準クライアント。**")
+	if post.lost > get.lost && get.retried+goc.retried > 0 {
+		head = p.l.t("**A stock Go client hides some losses; a POST shows them.**", "**Go の標準クライアントは一部の損失を隠し、POST ではそれが見える。**")
+	}
 	return []string{fmt.Sprintf(p.l.t(
-		"- **A stock Go client hides some losses; a POST shows them.** On the variants the `clients` experiment ran, GET through the "+
+		"- %s On the variants the `clients` experiment ran, GET through the "+
 			"engine lost requests in %d of %d runs (%d requests; %d more failed on a kept connection and were answered when sent again, "+
 			"as Go's Transport does), POST in %d of %d runs (%d requests), a stock Go client in %d of %d runs (%d requests; %d sent again and answered). "+
 			"[Details](%sfindings.md#get-post-and-a-stock-go-client).",
-		"- **Go の標準クライアントは一部の損失を隠し、POST ではそれが見える。** `clients` 実験の変種全体で、エンジンの GET がリクエストを落とした実行は "+
-			"%[2]d 回中 %[1]d 回（%[3]d 件。ほかに %[4]d 件が保持した接続で失敗し、Go の Transport と同じく送り直して応答を得た）、"+
-			"POST は %[6]d 回中 %[5]d 回（%[7]d 件）、Go の標準クライアントは %[9]d 回中 %[8]d 回（%[10]d 件。送り直して応答を得たもの %[11]d 件）。"+
-			"[詳細](%[12]sfindings.md#get-post-and-a-stock-go-client)。"),
-		get.lossRuns, get.runs, get.lost, get.retried, post.lossRuns, post.runs, post.lost, goc.lossRuns, goc.runs, goc.lost, goc.retried, p.up())}
+		"- %[1]s `clients` 実験の変種全体で、エンジンの GET がリクエストを落とした実行は "+
+			"%[3]d 回中 %[2]d 回（%[4]d 件。ほかに %[5]d 件が保持した接続で失敗し、Go の Transport と同じく送り直して応答を得た）、"+
+			"POST は %[7]d 回中 %[6]d 回（%[8]d 件）、Go の標準クライアントは %[10]d 回中 %[9]d 回（%[11]d 件。送り直して応答を得たもの %[12]d 件）。"+
+			"[詳細](%[13]sfindings.md#get-post-and-a-stock-go-client)。"),
+		head, get.lossRuns, get.runs, get.lost, get.retried, post.lossRuns, post.runs, post.lost, goc.lossRuns, goc.runs, goc.lost, goc.retried, p.up())}
 }
 
 // lossNamesJa are the loss classes in Japanese, as analysis names them.
