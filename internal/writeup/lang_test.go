@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gracelab/gracelab/internal/result"
+	"github.com/gracelab/gracelab/lab/catalog"
 )
 
 var number = regexp.MustCompile(`\d+(?:\.\d+)?`)
@@ -102,6 +103,31 @@ func TestJournalSentenceMatchesJournal(t *testing.T) {
 		hasStop := strings.Contains(string(text), "systemd[1]: Stopped") || strings.Contains(string(text), "systemd[1]: Stopping")
 		if hasStop && strings.Contains(string(text), sentence) {
 			t.Errorf("%s says the journal ends before the stop above a journal that shows it", filepath.Base(pg))
+		}
+	}
+}
+
+// The pages people read stay short: README at most 250 lines, a server
+// page at most 800, in both languages (the raw material lives on the run
+// pages and findings.md).
+func TestPublishedPagesShort(t *testing.T) {
+	docs := filepath.Join("..", "..", "docs")
+	if _, err := os.Stat(filepath.Join(docs, "README.md")); err != nil {
+		t.Skip("no docs rendered in this tree")
+	}
+	limits := map[string]int{"README.md": 250}
+	for _, s := range catalog.ServerNames() {
+		limits[fileSafe(s)+".md"] = 800
+	}
+	for _, dir := range []string{docs, filepath.Join(docs, JaDir)} {
+		for name, limit := range limits {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				continue // a server with no result has no page
+			}
+			if n := strings.Count(string(data), "\n"); n > limit {
+				t.Errorf("%s: %d lines, more than %d", filepath.Join(dir, name), n, limit)
+			}
 		}
 	}
 }
