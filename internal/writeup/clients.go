@@ -118,6 +118,7 @@ func (t *tally) classes() string {
 // clientsRow is one variant in one environment, each client's runs.
 type clientsRow struct {
 	variant string // its link
+	control bool
 	env     env
 	by      []*tally // as clients
 }
@@ -134,7 +135,7 @@ func (m *model) clientsRows() ([]*clientsRow, error) {
 	var out []*clientsRow
 	for _, vr := range m.byVariant() {
 		for _, e := range m.envs {
-			row := &clientsRow{variant: vr.name(), env: e}
+			row := &clientsRow{variant: vr.name(), control: vr.control, env: e}
 			for _, cl := range clients {
 				t := &tally{byClass: map[string]int{}}
 				row.by = append(row.by, t)

@@ -29,6 +29,7 @@ type unitScore struct {
 	rates           map[check.Question]rate.Rate
 	failing         []check.Question
 	newest          *result.Result // newest reload run, for its unit file
+	reloadHarm      float64        // share of reload runs that lost requests, plus of those that lost the server
 }
 
 func (m *model) score(vr *variantRuns) *unitScore {
@@ -42,6 +43,11 @@ func (m *model) score(vr *variantRuns) *unitScore {
 		}
 	}
 	s.newest = latest(vr.allReload)
+	for _, q := range []check.Question{check.Requests, check.Tracking} {
+		if r := rate.Of(vr.allReload, q); r.N > 0 {
+			s.reloadHarm += float64(r.K) / float64(r.N)
+		}
+	}
 	return s
 }
 
@@ -50,9 +56,13 @@ func (s *unitScore) passesAll() bool {
 	return len(s.failing) == 0 && s.rates[check.Requests].N > 0 && s.rates[check.Stopping].N > 0
 }
 
-// worse orders scores: more failing questions, then a larger share of
-// failed runs.
+// worse orders scores: what its reloads do to requests and to systemd's
+// tracking first (a broken deploy or a stop costs less than every
+// reload), then more failing questions, then a larger share of failed runs.
 func (s *unitScore) worse(o *unitScore) bool {
+	if s.reloadHarm != o.reloadHarm {
+		return s.reloadHarm > o.reloadHarm
+	}
 	if len(s.failing) != len(o.failing) {
 		return len(s.failing) > len(o.failing)
 	}
@@ -121,9 +131,11 @@ func unitsSection(p *lpage, m *model) {
 		return
 	}
 	p.head(2, "Unit files to copy, and units not to write", "コピーしてよい unit と、書いてはいけない unit")
-	p.say("Per library, the unit that did best over every run of every experiment on systemd %s. "+
+	p.say("Per library, the unit that did best on systemd %s: first by how often its reloads lost requests or the server, "+
+		"then by how many questions it failed over every run of every experiment. "+
 		"The complete files, with the command that reproduces them, are in [units.md](units.md).",
-		"ライブラリごとに、systemd %s のすべての実験のすべての実行でいちばん良かった unit です。"+
+		"ライブラリごとに、systemd %s でいちばん良かった unit です。まずリロードでリクエストやサーバを失った割合で、"+
+			"次にすべての実験のすべての実行で落ちた問いの数で比べています。"+
 			"ファイル全体と再現のためのコマンドは [units.md](units.md) にあります。", m.systemds(p.l))
 	var rows [][]string
 	for _, s := range best {
