@@ -6,34 +6,16 @@
 package main
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/lestrrat-go/server-starter/listener"
 	"github.com/shogo82148/go-gracedown"
 
 	"github.com/gracelab/gracelab/servers/sample"
 )
 
 func main() {
-	f := sample.ParseFlags()
-	ls, err := listener.ListenAll()
-	if err != nil || len(ls) == 0 {
-		sample.Fatal("gracedown: no listener from start_server (run me under start_server): %v", err)
-	}
-	if err := sample.WritePIDFile(f.PIDFile); err != nil {
-		sample.Fatal("gracedown: write pid file: %v", err)
-	}
-	sample.LogSignals(syscall.SIGTERM, syscall.SIGINT)
+	ln := sample.StarterWorker("gracedown")
 	s := gracedown.NewWithServer(sample.Server(""))
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	go func() {
-		<-sig
-		s.Close()
-	}()
-	if err := s.Serve(ls[0]); err != nil {
+	sample.OnTerm(func() { s.Close() })
+	if err := s.Serve(ln); err != nil {
 		sample.Fatal("gracedown: %v", err)
 	}
 }

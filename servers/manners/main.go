@@ -6,36 +6,18 @@
 package main
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/braintree/manners"
-	"github.com/lestrrat-go/server-starter/listener"
 
 	"github.com/gracelab/gracelab/servers/sample"
 )
 
 func main() {
-	f := sample.ParseFlags()
-	ls, err := listener.ListenAll()
-	if err != nil || len(ls) == 0 {
-		sample.Fatal("manners: no listener from start_server (run me under start_server): %v", err)
-	}
-	if err := sample.WritePIDFile(f.PIDFile); err != nil {
-		sample.Fatal("manners: write pid file: %v", err)
-	}
-	sample.LogSignals(syscall.SIGTERM, syscall.SIGINT)
+	ln := sample.StarterWorker("manners")
 	s := manners.NewWithServer(sample.Server(""))
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	go func() {
-		<-sig
-		s.Close()
-	}()
+	sample.OnTerm(func() { s.Close() })
 	// Serve returns once Close has closed the listener and every
 	// connection it counted has finished.
-	if err := s.Serve(ls[0]); err != nil {
+	if err := s.Serve(ln); err != nil {
 		sample.Fatal("manners: %v", err)
 	}
 }

@@ -3,22 +3,11 @@
 // it starts a new worker and sends the old one SIGTERM.
 package main
 
-import (
-	"github.com/lestrrat-go/server-starter/listener"
-
-	"github.com/gracelab/gracelab/servers/sample"
-)
+import "github.com/gracelab/gracelab/servers/sample"
 
 func main() {
-	f := sample.ParseFlags()
-	ls, err := listener.ListenAll()
-	if err != nil || len(ls) == 0 {
-		sample.Fatal("starter: no listener from start_server (run me under start_server): %v", err)
-	}
-	if err := sample.WritePIDFile(f.PIDFile); err != nil {
-		sample.Fatal("starter: write pid file: %v", err)
-	}
-	if err := sample.ServeUntilSignal(sample.Server(""), ls[0]); err != nil {
+	ln := sample.StarterWorker("starter")
+	if err := sample.ServeUntilSignal(sample.Server(""), ln); err != nil {
 		sample.Fatal("starter: %v", err)
 	}
 }
