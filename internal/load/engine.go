@@ -171,6 +171,12 @@ func Start(ctx context.Context, cfg Config) *Run {
 		r.client = Goroutines
 		r.startGoroutines()
 	}
+	r.stopOnCancel(ctx)
+	return r
+}
+
+// stopOnCancel stops the run when ctx is cancelled before it ends.
+func (r *Run) stopOnCancel(ctx context.Context) {
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -178,7 +184,6 @@ func Start(ctx context.Context, cfg Config) *Run {
 		case <-r.done:
 		}
 	}()
-	return r
 }
 
 // initialConns is how many connections open before the load starts.

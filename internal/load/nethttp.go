@@ -40,13 +40,7 @@ func (r *Run) startNetHTTP(ctx context.Context) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var wg sync.WaitGroup
 	r.Began = time.Now()
-	go func() {
-		select {
-		case <-ctx.Done():
-			r.Stop()
-		case <-r.done:
-		}
-	}()
+	r.stopOnCancel(ctx)
 	go func() {
 		defer close(r.done)
 		defer tr.CloseIdleConnections()

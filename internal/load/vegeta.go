@@ -28,13 +28,7 @@ func (r *Run) startVegeta(ctx context.Context) {
 	r.recs = make([]Record, 0, r.total+16)
 	r.Began = time.Now()
 	results := atk.Attack(tr, rate, r.cfg.Duration, "gracelab")
-	go func() {
-		select {
-		case <-ctx.Done():
-			r.Stop()
-		case <-r.done:
-		}
-	}()
+	r.stopOnCancel(ctx)
 	go func() {
 		defer close(r.done)
 		var lastPID int32

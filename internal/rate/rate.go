@@ -76,15 +76,19 @@ func (r Rate) Text() string {
 		return "–"
 	}
 	lo, hi := r.Interval()
-	mark := "✅"
-	if r.K > 0 {
-		mark = "❌"
-	}
-	s := fmt.Sprintf("%s %d of %d (%.0f–%.0f%%)", mark, r.K, r.N, 100*lo, 100*hi)
+	s := fmt.Sprintf("%s %d of %d (%.0f–%.0f%%)", r.Mark(), r.K, r.N, 100*lo, 100*hi)
 	if r.Unknown > 0 {
 		s += fmt.Sprintf(", %d undecided", r.Unknown)
 	}
 	return s
+}
+
+// Mark is ❌ when a run failed the question, else ✅.
+func (r Rate) Mark() string {
+	if r.K > 0 {
+		return "❌"
+	}
+	return "✅"
 }
 
 // LostText is the requests lost over the decided runs, in all and per reload.

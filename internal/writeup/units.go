@@ -216,11 +216,7 @@ func rateText(l lang, r rate.Rate) string {
 		return fmt.Sprintf("❔ 判定できず %d 回", r.Unknown)
 	}
 	lo, hi := r.Interval()
-	mark := "✅"
-	if r.K > 0 {
-		mark = "❌"
-	}
-	s := fmt.Sprintf("%s %d 回中 %d 回（%.0f–%.0f%%）", mark, r.N, r.K, 100*lo, 100*hi)
+	s := fmt.Sprintf("%s %d 回中 %d 回（%.0f–%.0f%%）", r.Mark(), r.N, r.K, 100*lo, 100*hi)
 	if r.Unknown > 0 {
 		s += fmt.Sprintf("、判定できず %d 回", r.Unknown)
 	}
